@@ -1,0 +1,63 @@
+/** Starts Depot: config, connections, migrations, HTTP server, and a graceful stop on SIGTERM/SIGINT. */
+import http from 'node:http';
+import { createApp } from '../src/app';
+import { createDeps } from '../src/deps';
+import { createLogger } from '../src/logger';
+import { migrateToLatest } from '../src/models/sql/migrator';
+import { readConfigOrExit, withRetry } from './boot';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createLogger({ level: config.logLevel });
+  const deps = await createDeps(config, logger, { processMetrics: true });
+  const retryLog = (name: string, error: Error, delayMs: number) =>
+    logger.warn(
+      { service: name, error: error.message, retryInMs: delayMs },
+      'service unavailable, retrying',
+    );
+  await withRetry('database', () => deps.sequelize.authenticate(), retryLog);
+  await migrateToLatest(deps.sequelize, logger);
+  await deps.start?.();
+
+  const app = createApp(deps);
+  const server = http.createServer(app.callback());
+  // Slow or idle clients must not hold sockets forever; uploads can legitimately take long.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  server.listen(config.port, config.host, () => {
+    logger.info(
+      { port: config.port, host: config.host, env: config.env },
+      `Depot listening on http://localhost:${config.port}`,
+    );
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.warn('in-flight requests did not finish in time; closing them');
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(async () => {
+      clearTimeout(force);
+      await deps.close();
+      logger.info('stopped');
+      logger.flush();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`Depot could not start: ${err.message}\n`);
+  process.exit(1);
+});

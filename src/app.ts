@@ -1,0 +1,64 @@
+import path from 'node:path';
+import Koa, { type Middleware } from 'koa';
+import bodyParser from 'koa-bodyparser';
+import compose from 'koa-compose';
+import type { AppDeps } from './deps';
+import { apiAuth } from './middleware/api-auth';
+import { csrfProtection } from './middleware/csrf';
+import { sessionUser } from './middleware/current-user';
+import { errorHandler } from './middleware/error-handler';
+import { requestContext } from './middleware/request-context';
+import { securityHeaders } from './middleware/security-headers';
+import { sessions } from './middleware/session';
+import { fingerprintedAssets, staticFiles } from './middleware/static-assets';
+import { installRenderer } from './render';
+import { createRoutes } from './routes';
+
+export const PRODUCT_NAME = 'Depot';
+const ROOT_DIR = path.resolve(__dirname, '..');
+
+const isApi = (p: string) => p === '/api' || p.startsWith('/api/');
+
+/** Runs `middleware` only for /api requests, or only for the others. */
+function forApi(apiOnly: boolean, middleware: Middleware): Middleware {
+  return async function forApi(ctx, next) {
+    return isApi(ctx.path) === apiOnly ? middleware(ctx, next) : next();
+  };
+}
+
+/** Builds the Koa app from its dependencies: no I/O, no environment, no listening. */
+export function createApp(deps: AppDeps): Koa {
+  const { config, logger } = deps;
+  const app = new Koa({ keys: config.appKeys, proxy: config.trustProxy, env: config.env });
+  installRenderer(app, deps.views, { productName: PRODUCT_NAME });
+
+  // Each 5xx is logged once, here, with its request id; 4xx are the client's business.
+  app.on('error', (err: Error, ctx?: Koa.Context) => {
+    const log = ctx?.state?.log ?? logger;
+    log.error(
+      { err, reqId: ctx?.state?.requestId, method: ctx?.method, path: ctx?.path },
+      'request failed',
+    );
+  });
+
+  app
+    .use(errorHandler({ exposeInternals: config.env === 'development' }))
+    .use(requestContext(logger, deps.metrics, { trustIncomingId: config.trustProxy }))
+    .use(securityHeaders())
+    .use(fingerprintedAssets(deps.assets))
+    .use(staticFiles(path.join(ROOT_DIR, 'public')))
+    .use(
+      bodyParser({
+        enableTypes: ['json', 'form'],
+        jsonLimit: '1mb',
+        formLimit: '256kb',
+        strict: true,
+      }),
+    )
+    .use(sessions(app, deps.sessionStore, { ttlMs: config.sessionTtlMs, keyPrefix: 'sess:' }))
+    .use(sessionUser(deps.accounts))
+    .use(forApi(false, csrfProtection()))
+    .use(forApi(true, compose(apiAuth({ secret: config.jwtSecret, accounts: deps.accounts }))))
+    .use(createRoutes(deps));
+  return app;
+}

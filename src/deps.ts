@@ -1,0 +1,131 @@
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import redisStore from 'koa-redis';
+import type nunjucks from 'nunjucks';
+import type { Sequelize } from 'sequelize';
+import { loadAssets, type AssetStore } from './assets';
+import type { Config } from './config';
+import type { PasswordHashParams } from './lib/password';
+import type { Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { createSequelize, defineModels, type SqlModels } from './models/sql';
+import { createSqlSessionStore, type SessionStore } from './repositories/sessions';
+import { createUserRepository } from './repositories/users';
+import { createAccountService, type AccountService } from './services/accounts';
+import { createAttemptLimiter, type AttemptLimiter } from './services/rate-limit';
+import { createTokenService, type TokenService } from './services/tokens';
+import { createWechatClient, type WechatClient } from './services/wechat';
+import { createViews } from './views';
+
+/** A dependency /readyz checks. */
+export interface ReadinessCheck {
+  name: string;
+  ping(): Promise<void>;
+}
+
+/** Everything the app needs, built once per process (or per test) and passed to createApp. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  sequelize: Sequelize;
+  models: SqlModels;
+  redis: Redis | null;
+  assets: AssetStore;
+  views: nunjucks.Environment;
+  sessionStore: SessionStore;
+  readiness: ReadinessCheck[];
+  accounts: AccountService;
+  tokens: TokenService;
+  loginLimiter: AttemptLimiter;
+  wechat: WechatClient | null;
+  /** Background work started after migrations (sweeps, store connections); optional per feature. */
+  start?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Knobs tests turn; production uses the defaults. */
+export interface DepsOptions {
+  rootDir?: string;
+  hashParams?: PasswordHashParams;
+  redisKeyPrefix?: string;
+  wechatTimeoutMs?: number;
+  processMetrics?: boolean;
+}
+
+const ROOT_DIR = path.resolve(__dirname, '..');
+
+/** Opens the connections (lazily, with retry) and builds every service. */
+export async function createDeps(
+  config: Config,
+  logger: Logger,
+  options: DepsOptions = {},
+): Promise<AppDeps> {
+  const rootDir = options.rootDir ?? ROOT_DIR;
+  const sequelize = createSequelize(config.databaseUrl, logger);
+  const models = defineModels(sequelize);
+  const redis = config.redisUrl
+    ? createRedis(config.redisUrl, options.redisKeyPrefix ?? 'depot:', logger)
+    : null;
+  const assets = await loadAssets(path.join(rootDir, 'public'));
+  const views = createViews(path.join(rootDir, 'views'), {
+    cache: config.env !== 'development',
+    assets,
+  });
+  const sessionStore = redis
+    ? redisStore({ client: redis })
+    : createSqlSessionStore(models.Session);
+  const accounts = createAccountService({
+    sequelize,
+    users: createUserRepository(models.User),
+    hashParams: options.hashParams,
+  });
+  const { appId, secret, apiBase } = config.wechat;
+  const readiness: ReadinessCheck[] = [{ name: 'database', ping: () => sequelize.authenticate() }];
+  if (redis) readiness.push({ name: 'redis', ping: async () => void (await redis.ping()) });
+
+  return {
+    config,
+    logger,
+    metrics: createMetrics({ withDefaults: options.processMetrics ?? false }),
+    sequelize,
+    models,
+    redis,
+    assets,
+    views,
+    sessionStore,
+    readiness,
+    accounts,
+    tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
+    loginLimiter: createAttemptLimiter({ redis, keyPrefix: 'login-fail' }),
+    wechat:
+      appId && secret
+        ? createWechatClient(
+            { appId, secret, apiBase, timeoutMs: options.wechatTimeoutMs ?? 5000 },
+            logger,
+          )
+        : null,
+    async close() {
+      await sequelize.close();
+      if (redis) redis.disconnect();
+    },
+  };
+}
+
+function createRedis(url: string, keyPrefix: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    keyPrefix,
+    maxRetriesPerRequest: 2,
+    // Reconnect forever with capped backoff; /readyz reports Redis while it is away.
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+  });
+  let reported = false;
+  redis.on('error', (err) => {
+    if (!reported) logger.warn({ err: { message: err.message } }, 'redis unavailable, retrying');
+    reported = true;
+  });
+  redis.on('ready', () => {
+    reported = false;
+  });
+  return redis;
+}

@@ -1,0 +1,48 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The Prometheus metrics of one app (own registry, so tests can build many apps). */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'method' | 'route'>;
+  bytesUploaded: Counter;
+  bytesDownloaded: Counter;
+  activeUploads: Gauge;
+}
+
+/** Creates the registry and every metric; `withDefaults` adds process metrics (once per process). */
+export function createMetrics(options: { withDefaults: boolean }): Metrics {
+  const registry = new Registry();
+  if (options.withDefaults) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'depot_http_requests_total',
+      help: 'HTTP requests by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'depot_http_request_duration_seconds',
+      help: 'HTTP request duration by method and route',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+      registers: [registry],
+    }),
+    bytesUploaded: new Counter({
+      name: 'depot_bytes_uploaded_total',
+      help: 'File bytes received (form and resumable uploads)',
+      registers: [registry],
+    }),
+    bytesDownloaded: new Counter({
+      name: 'depot_bytes_downloaded_total',
+      help: 'File bytes sent by downloads',
+      registers: [registry],
+    }),
+    activeUploads: new Gauge({
+      name: 'depot_active_uploads',
+      help: 'Uploads currently receiving data',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,41 @@
+import {
+  DataTypes,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Model,
+  type ModelStatic,
+  type Sequelize,
+} from 'sequelize';
+
+/** A Depot account row. Usernames are stored lower-case, so uniqueness is case-insensitive. */
+export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAttributes<UserRow>> {
+  id: string;
+  username: string;
+  passwordHash: string | null;
+  wechatOpenid: string | null;
+  role: 'user' | 'admin';
+  tokenVersion: CreationOptional<number>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export type UserModel = ModelStatic<UserRow>;
+
+/** Defines the model on one Sequelize instance (define, not a shared class, so apps never share state). */
+export function defineUserModel(sequelize: Sequelize): UserModel {
+  return sequelize.define<UserRow>(
+    'User',
+    {
+      id: { type: DataTypes.STRING(22), primaryKey: true },
+      username: { type: DataTypes.STRING(32), allowNull: false, unique: true },
+      passwordHash: { type: DataTypes.STRING(255), allowNull: true },
+      wechatOpenid: { type: DataTypes.STRING(128), allowNull: true, unique: true },
+      role: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'user' },
+      tokenVersion: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { tableName: 'users', underscored: true },
+  );
+}

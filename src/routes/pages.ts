@@ -1,0 +1,18 @@
+import Router from '@koa/router';
+import { createAuthController } from '../controllers/auth';
+import { createHomeController } from '../controllers/home';
+import type { AppDeps } from '../deps';
+import { requireUser } from '../middleware/require-user';
+
+/** Home and account pages (CSRF is enforced for every page POST in app.ts). */
+export function pageRoutes(deps: AppDeps): Router {
+  const home = createHomeController({ recentPublicFiles: async () => [] });
+  const auth = createAuthController({ accounts: deps.accounts, limiter: deps.loginLimiter });
+  return new Router()
+    .get('/', home.home)
+    .get('/register', auth.showRegister)
+    .post('/register', auth.register)
+    .get('/login', auth.showLogin)
+    .post('/login', auth.login)
+    .post('/logout', requireUser(), auth.logout);
+}

@@ -1,0 +1,73 @@
+import { BadGateway, BadRequest, GatewayTimeout, Unauthorized } from '../errors';
+import type { Logger } from '../logger';
+
+/** What jscode2session answers on success (session_key is a secret and is never logged or returned). */
+interface Code2SessionReply {
+  openid?: unknown;
+  session_key?: unknown;
+  unionid?: unknown;
+  errcode?: unknown;
+  errmsg?: unknown;
+}
+
+export interface WechatSettings {
+  appId: string;
+  secret: string;
+  apiBase: string;
+  timeoutMs: number;
+}
+
+/** Exchanges a mini-program login code for the user's openid (WeChat's jscode2session). */
+export function createWechatClient(settings: WechatSettings, logger: Logger) {
+  return {
+    async code2Session(code: string): Promise<{ openid: string }> {
+      if (!code) throw new BadRequest('code is required.', { details: { code: 'Required.' } });
+      const url = new URL(`${settings.apiBase}/sns/jscode2session`);
+      url.search = new URLSearchParams({
+        appid: settings.appId,
+        secret: settings.secret,
+        js_code: code,
+        grant_type: 'authorization_code',
+      }).toString();
+      let response: Response;
+      try {
+        response = await fetch(url, { signal: AbortSignal.timeout(settings.timeoutMs) });
+      } catch (err) {
+        const name = (err as Error).name;
+        // The URL holds the secret: log only what failed, never the request.
+        logger.warn(
+          { err: { name, message: (err as Error).message } },
+          'wechat jscode2session failed',
+        );
+        if (name === 'TimeoutError' || name === 'AbortError')
+          throw new GatewayTimeout('WeChat did not answer in time.');
+        throw new BadGateway('WeChat could not be reached.');
+      }
+      let reply: Code2SessionReply;
+      try {
+        reply = (await response.json()) as Code2SessionReply;
+      } catch {
+        logger.warn(
+          { status: response.status },
+          'wechat jscode2session answered something that is not JSON',
+        );
+        throw new BadGateway('WeChat sent an unreadable answer.');
+      }
+      if (reply.errcode && reply.errcode !== 0) {
+        throw new Unauthorized(
+          `WeChat refused the login code: ${String(reply.errmsg ?? reply.errcode)}`,
+        );
+      }
+      if (!response.ok || typeof reply.openid !== 'string' || !reply.openid) {
+        logger.warn(
+          { status: response.status },
+          'wechat jscode2session answered without an openid',
+        );
+        throw new BadGateway('WeChat sent an unexpected answer.');
+      }
+      return { openid: reply.openid };
+    },
+  };
+}
+
+export type WechatClient = ReturnType<typeof createWechatClient>;

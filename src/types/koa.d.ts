@@ -1,0 +1,20 @@
+import 'koa';
+import type { Logger } from '../logger';
+import type { User } from '../repositories/users';
+
+declare module 'koa' {
+  /** Everything middleware puts on ctx.state, in one place. */
+  interface DefaultState {
+    requestId: string;
+    log: Logger;
+    /** The signed-in user (session or bearer token), or null for guests. */
+    user: User | null;
+    /** How the user was authenticated on this request. */
+    authMethod?: 'session' | 'bearer';
+  }
+
+  interface ExtendableContext {
+    /** Renders a Nunjucks view with ctx.state merged in, as the HTML body. */
+    render(view: string, locals?: Record<string, unknown>): void;
+  }
+}

@@ -9,9 +9,11 @@ import type { PasswordHashParams } from './lib/password';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createSequelize, defineModels, type SqlModels } from './models/sql';
+import { LocalDiskStorage } from './storage/local-disk';
 import { createSqlSessionStore, type SessionStore } from './repositories/sessions';
 import { createUserRepository } from './repositories/users';
 import { createAccountService, type AccountService } from './services/accounts';
+import { createLoggingActivityRecorder, type ActivityRecorder } from './services/activity';
 import { createAttemptLimiter, type AttemptLimiter } from './services/rate-limit';
 import { createTokenService, type TokenService } from './services/tokens';
 import { createWechatClient, type WechatClient } from './services/wechat';
@@ -31,6 +33,7 @@ export interface AppDeps {
   sequelize: Sequelize;
   models: SqlModels;
   redis: Redis | null;
+  storage: LocalDiskStorage;
   assets: AssetStore;
   views: nunjucks.Environment;
   sessionStore: SessionStore;
@@ -39,6 +42,7 @@ export interface AppDeps {
   tokens: TokenService;
   loginLimiter: AttemptLimiter;
   wechat: WechatClient | null;
+  activity: ActivityRecorder;
   /** Background work started after migrations (sweeps, store connections); optional per feature. */
   start?(): Promise<void>;
   close(): Promise<void>;
@@ -67,6 +71,7 @@ export async function createDeps(
   const redis = config.redisUrl
     ? createRedis(config.redisUrl, options.redisKeyPrefix ?? 'depot:', logger)
     : null;
+  const storage = new LocalDiskStorage(path.resolve(rootDir, config.uploadDir));
   const assets = await loadAssets(path.join(rootDir, 'public'));
   const views = createViews(path.join(rootDir, 'views'), {
     cache: config.env !== 'development',
@@ -91,6 +96,7 @@ export async function createDeps(
     sequelize,
     models,
     redis,
+    storage,
     assets,
     views,
     sessionStore,
@@ -105,6 +111,11 @@ export async function createDeps(
             logger,
           )
         : null,
+    activity: createLoggingActivityRecorder(logger),
+    async start() {
+      // Temp files older than a day can only be leftovers of a crash mid-write.
+      await storage.sweepTemp(86_400_000);
+    },
     async close() {
       await sequelize.close();
       if (redis) redis.disconnect();

@@ -1,0 +1,39 @@
+import type { Logger } from '../logger';
+
+/** The kinds of events Depot records. */
+export const ACTIVITY_TYPES = [
+  'upload',
+  'download',
+  'share.create',
+  'share.download',
+  'comment',
+  'signin',
+] as const;
+export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+
+/** One event as callers report it. */
+export interface ActivityEvent {
+  type: ActivityType;
+  userId: string | null;
+  fileId?: string | null;
+  ip: string;
+  userAgent: string;
+}
+
+/** Records events without ever slowing or failing the request that caused them. */
+export interface ActivityRecorder {
+  /** Fire-and-forget: returns at once; a failure is logged, never thrown. */
+  record(event: ActivityEvent): void;
+}
+
+/** Until an activity store is wired (comments/activity issue), events are only logged at debug level. */
+export function createLoggingActivityRecorder(logger: Logger): ActivityRecorder {
+  return {
+    record(event) {
+      logger.debug(
+        { activity: { type: event.type, userId: event.userId, fileId: event.fileId } },
+        'activity',
+      );
+    },
+  };
+}

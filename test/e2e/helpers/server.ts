@@ -1,0 +1,26 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildTestApp, type TestApp, type TestAppOptions } from '../../helpers/app';
+
+export interface RunningServer {
+  t: TestApp;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The real app on a random 127.0.0.1 port, over a temp database and upload directory. */
+export async function startServer(options: TestAppOptions = {}): Promise<RunningServer> {
+  const t = await buildTestApp(options);
+  const server = http.createServer(t.app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    t,
+    baseUrl: `http://127.0.0.1:${port}`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await t.close();
+    },
+  };
+}

@@ -1,9 +1,11 @@
 /** Starts Depot: config, connections, migrations, HTTP server, and a graceful stop on SIGTERM/SIGINT. */
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app';
 import { createDeps } from '../src/deps';
 import { createLogger } from '../src/logger';
 import { migrateToLatest } from '../src/models/sql/migrator';
+import { createRequestListener } from '../src/server';
 import { readConfigOrExit, withRetry } from './boot';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -22,17 +24,24 @@ async function main(): Promise<void> {
   await deps.start?.();
 
   const app = createApp(deps);
-  const server = http.createServer(app.callback());
+  const server = http.createServer(createRequestListener(app, deps));
   // Slow or idle clients must not hold sockets forever; uploads can legitimately take long.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
-  server.listen(config.port, config.host, () => {
-    logger.info(
-      { port: config.port, host: config.host, env: config.env },
-      `Depot listening on http://localhost:${config.port}`,
-    );
+  // A port already in use must end start-up with one clear line, not an uncaught 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  const { port } = server.address() as AddressInfo;
+  logger.info(
+    { port, host: config.host, env: config.env },
+    `Depot listening on http://localhost:${port}`,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -46,10 +55,16 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       clearTimeout(force);
-      await deps.close();
-      logger.info('stopped');
+      let code = 0;
+      try {
+        await deps.close();
+        logger.info('stopped');
+      } catch (err) {
+        code = 1;
+        logger.error({ err }, 'closing connections failed');
+      }
       logger.flush();
-      process.exit(0);
+      process.exit(code);
     });
     server.closeIdleConnections();
   };

@@ -33,7 +33,8 @@ export function createApp(deps: AppDeps): Koa {
   installRenderer(app, deps.views, { productName: PRODUCT_NAME });
 
   // Each 5xx is logged once, here, with its request id; 4xx are the client's business.
-  app.on('error', (err: Error, ctx?: Koa.Context) => {
+  app.on('error', (err: Error & { status?: number }, ctx?: Koa.Context) => {
+    if (err.status && err.status < 500) return;
     const log = ctx?.state?.log ?? logger;
     log.error(
       { err, reqId: ctx?.state?.requestId, method: ctx?.method, path: ctx?.path },

@@ -7,6 +7,8 @@ import mime from 'mime-types';
 export interface Asset {
   type: string;
   mtime: Date;
+  /** mtime as an HTTP date, formatted once. */
+  lastModified: string;
   identity: Buffer;
   br?: Buffer;
   gzip?: Buffer;
@@ -38,6 +40,7 @@ export async function loadAssets(publicDir: string): Promise<AssetStore> {
     files.set(`/${BUILD_DIR}/${built}`, {
       type: mime.contentType(path.extname(file)) || 'application/octet-stream',
       mtime: stat.mtime,
+      lastModified: stat.mtime.toUTCString(),
       identity,
       br: await readOptional(`${file}.br`),
       gzip: await readOptional(`${file}.gz`),

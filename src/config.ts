@@ -106,7 +106,7 @@ const schema = z.object({
   JWT_TTL: duration('1h').default(3_600_000),
   DATABASE_URL: z
     .string()
-    .refine((text) => /^sqlite:/.test(text) || /^mysql:\/\/[^/]+\/\w+/.test(text), {
+    .refine((text) => /^sqlite:.+/.test(text) || /^mysql:\/\/[^/]+\/\w+/.test(text), {
       message: 'must be sqlite:<path> or mysql://user:pass@host:3306/database',
     })
     .default('sqlite:data/depot.sqlite'),

@@ -2,17 +2,19 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Paths whose values never reach a log line, whatever logs them. */
+/**
+ * Paths whose values never reach a log line. Explicit paths only: pino's wildcard redaction costs about
+ * as much as the rest of a log line, on every line (the access log writes one per request).
+ */
 const REDACT = [
   'password',
-  '*.password',
   'secret',
-  '*.secret',
   'token',
-  '*.token',
   'access_token',
   'session_key',
-  '*.session_key',
+  'body.password',
+  'body.secret',
+  'body.token',
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

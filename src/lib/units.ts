@@ -40,7 +40,8 @@ const DURATION_UNITS: Record<string, number> = {
 export function parseDuration(text: string): number | null {
   const match = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
   if (!match) return null;
-  return Number(match[1]) * DURATION_UNITS[(match[2] ?? '').toLowerCase()];
+  const ms = Number(match[1]) * DURATION_UNITS[(match[2] ?? '').toLowerCase()];
+  return Number.isSafeInteger(ms) ? ms : null;
 }
 
 /** Formats bytes for people: 0 B, 1.5 KiB, 10 GiB. */
@@ -48,7 +49,8 @@ export function formatSize(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let index = 0;
-  while (value >= 1024 && index < units.length - 1) {
+  // Values of 100 and more print without decimals, so 1023.6 KiB would read "1024 KiB": step up from 1023.5.
+  while (value >= 1023.5 && index < units.length - 1) {
     value /= 1024;
     index += 1;
   }

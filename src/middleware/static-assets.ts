@@ -1,38 +1,62 @@
-import type { Context, Middleware } from 'koa';
+import fs from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fresh from 'fresh';
+import type { Middleware } from 'koa';
 import koaStatic from 'koa-static';
 import type { Asset, AssetStore } from '../assets';
+import { acceptsCoding } from '../lib/accept-encoding';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+type Encoding = 'br' | 'gzip' | 'identity';
 
 /** Serves fingerprinted assets from memory: immutable caching, br/gzip variants, ETag and 304. */
 export function fingerprintedAssets(assets: AssetStore): Middleware {
   return async function fingerprintedAssets(ctx, next) {
     const asset = ctx.method === 'GET' || ctx.method === 'HEAD' ? assets.get(ctx.path) : undefined;
     if (!asset) return next();
-    const [encoding, body] = pickVariant(ctx, asset);
-    ctx.vary('Accept-Encoding');
-    ctx.set('Cache-Control', IMMUTABLE);
-    ctx.set(
-      'ETag',
-      encoding === 'identity' ? asset.etag : `${asset.etag.slice(0, -1)}-${encoding}"`,
-    );
-    ctx.lastModified = asset.mtime;
-    ctx.type = asset.type;
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    if (encoding !== 'identity') ctx.set('Content-Encoding', encoding);
-    ctx.body = body;
+    ctx.respond = false; // written below, straight to the socket: a Buffer needs nothing else from Koa
+    ctx.status = sendAsset(ctx.req, ctx.res, asset);
   };
 }
 
-function pickVariant(ctx: Context, asset: Asset): ['br' | 'gzip' | 'identity', Buffer] {
-  const offered = [asset.br && 'br', asset.gzip && 'gzip', 'identity'].filter(Boolean) as string[];
-  const chosen = ctx.acceptsEncodings(offered);
-  if (chosen === 'br' && asset.br) return ['br', asset.br];
-  if (chosen === 'gzip' && asset.gzip) return ['gzip', asset.gzip];
-  return ['identity', asset.identity];
+/**
+ * Writes `asset` as the whole response to `req`: the best variant the client accepts, caching headers,
+ * 304 when the client's copy is fresh, no body for HEAD. Shared by the Koa middleware and the fast lane
+ * of bin/www.ts, so both answer alike. Returns the status sent.
+ */
+export function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset): number {
+  const encoding = chooseEncoding(req.headers['accept-encoding'], asset);
+  const etag = encoding === 'identity' ? asset.etag : `${asset.etag.slice(0, -1)}-${encoding}"`;
+  res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Cache-Control', IMMUTABLE);
+  res.setHeader('ETag', etag);
+  res.setHeader('Last-Modified', asset.lastModified);
+  if (isFresh(req, etag, asset.lastModified)) {
+    res.statusCode = 304;
+    res.end();
+    return 304;
+  }
+  const body = encoding === 'identity' ? asset.identity : (asset[encoding] as Buffer);
+  res.setHeader('Content-Type', asset.type);
+  res.setHeader('Content-Length', body.length);
+  if (encoding !== 'identity') res.setHeader('Content-Encoding', encoding);
+  res.statusCode = 200;
+  res.end(req.method === 'HEAD' ? undefined : body);
+  return 200;
+}
+
+/** RFC 9110 freshness from the request's validators (cheap when it sends none). */
+function isFresh(req: IncomingMessage, etag: string, lastModified: string): boolean {
+  const { headers } = req;
+  if (!headers['if-none-match'] && !headers['if-modified-since']) return false;
+  return fresh(headers, { etag, 'last-modified': lastModified });
+}
+
+/** br, then gzip, then identity: the smallest variant the client accepts at all (q > 0). */
+function chooseEncoding(header: string | undefined, asset: Asset): Encoding {
+  if (asset.br && acceptsCoding(header, 'br')) return 'br';
+  if (asset.gzip && acceptsCoding(header, 'gzip')) return 'gzip';
+  return 'identity';
 }
 
 /** Everything else under public/ through koa-static, with Last-Modified revalidation (304) and short caching. */
@@ -44,7 +68,19 @@ export function staticFiles(root: string): Middleware {
     index: false,
     hidden: false,
   });
+  // koa-send stats the disk (and .br/.gz variants) for every path it is given. Only paths under a
+  // top-level entry of public/ can be files, so pages and API calls skip it; entries are read once.
+  let entries: Promise<Set<string>> | undefined;
+  const isPublicEntry = async (first: string) => {
+    entries ??= fs.readdir(root).then(
+      (names) => new Set(names.filter((name) => !name.startsWith('.'))),
+      () => new Set<string>(),
+    );
+    return (await entries).has(first);
+  };
   return async function staticFiles(ctx, next) {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    if (!(await isPublicEntry(ctx.path.split('/', 2)[1]))) return next();
     let passedOn = false;
     const passOn = async () => {
       passedOn = true;

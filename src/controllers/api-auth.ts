@@ -1,9 +1,13 @@
 import type { Context } from 'koa';
-import { BadRequest, NotFound, Unauthorized, ValidationError } from '../errors';
+import { BadRequest, Unauthorized, ValidationError } from '../errors';
 import type { AccountService } from '../services/accounts';
+import type { ActivityRecorder } from '../services/activity';
 import { attemptKey, type AttemptLimiter } from '../services/rate-limit';
 import type { TokenService } from '../services/tokens';
 import type { WechatClient } from '../services/wechat';
+import { requestEvent } from './auth';
+
+const MAX_WECHAT_CODE_LENGTH = 256;
 
 function jsonBody(ctx: Context): Record<string, unknown> {
   const body = ctx.request.body;
@@ -29,6 +33,7 @@ export function createApiAuthController(deps: {
   tokens: TokenService;
   limiter: AttemptLimiter;
   wechat: WechatClient | null;
+  activity: ActivityRecorder;
 }) {
   return {
     async token(ctx: Context) {
@@ -38,26 +43,30 @@ export function createApiAuthController(deps: {
       if (typeof body.password !== 'string' || !body.password) errors.password = 'Required.';
       if (Object.keys(errors).length) throw new ValidationError(errors);
       const key = attemptKey(ctx.ip, body.username as string);
-      await deps.limiter.assertAllowed(key);
+      // Spent before the password is checked, so parallel guesses are counted too (429 + Retry-After).
+      await deps.limiter.attempt(key);
       const user = await deps.accounts.authenticate(
         body.username as string,
         body.password as string,
       );
-      if (!user) {
-        await deps.limiter.recordFailure(key);
-        throw new Unauthorized('The username or password is wrong.');
-      }
+      if (!user) throw new Unauthorized('The username or password is wrong.');
       await deps.limiter.reset(key);
+      deps.activity.record({ type: 'signin', ...requestEvent(ctx, user) });
       ctx.set('Cache-Control', 'no-store');
       ctx.body = deps.tokens.issue(user);
     },
+    /** Mounted only when WeChat is configured (the route is 404 otherwise). */
     async wechat(ctx: Context) {
-      if (!deps.wechat) throw new NotFound();
       const body = jsonBody(ctx);
       const code = typeof body.code === 'string' ? body.code.trim() : '';
-      if (!code) throw new ValidationError({ code: 'Required: the code from wx.login().' });
-      const { openid } = await deps.wechat.code2Session(code);
+      // 400, as issue 3 asks for a missing or empty code; `errors` still names the field.
+      if (!code || code.length > MAX_WECHAT_CODE_LENGTH)
+        throw new BadRequest('Send the code from wx.login().', {
+          details: { code: code ? 'Too long.' : 'Required: the code from wx.login().' },
+        });
+      const { openid } = await deps.wechat!.code2Session(code);
       const user = await deps.accounts.findOrCreateByOpenid(openid);
+      deps.activity.record({ type: 'signin', ...requestEvent(ctx, user) });
       ctx.set('Cache-Control', 'no-store');
       ctx.body = deps.tokens.issue(user);
     },

@@ -1,9 +1,11 @@
 import type { Context } from 'koa';
-import { TooManyRequests, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
 import { safeNext } from '../lib/safe-next';
 import { flash } from '../middleware/flash';
+import { renewSession } from '../middleware/session';
 import type { User } from '../repositories/users';
 import type { AccountService } from '../services/accounts';
+import type { ActivityRecorder } from '../services/activity';
 import { attemptKey, type AttemptLimiter } from '../services/rate-limit';
 
 const messages = {
@@ -16,18 +18,36 @@ const messages = {
 type Body = Record<string, unknown>;
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
-/** Starts an authenticated session under a new id (so a planted session id is worthless). */
+/**
+ * Starts an authenticated session under a new id: the old id is destroyed (a planted or copied cookie is
+ * worthless) and the CSRF token is replaced; pending flash messages survive.
+ */
 export async function startSession(ctx: Context, user: User): Promise<void> {
-  const session = ctx.session!;
-  delete session.csrf;
-  session.userId = user.id;
-  session.tokenVersion = user.tokenVersion;
-  await session.regenerate();
+  await renewSession(ctx, {
+    flash: ctx.session?.flash,
+    userId: user.id,
+    tokenVersion: user.tokenVersion,
+  });
   ctx.state.user = user;
+  ctx.state.authMethod = 'session';
+}
+
+/** The activity event of a request by `user`. */
+export function requestEvent(ctx: Context, user: User) {
+  return {
+    userId: user.id,
+    userName: user.username,
+    ip: ctx.ip,
+    userAgent: ctx.get('User-Agent').slice(0, 512),
+  };
 }
 
 /** Registration, sign-in and sign-out pages. */
-export function createAuthController(deps: { accounts: AccountService; limiter: AttemptLimiter }) {
+export function createAuthController(deps: {
+  accounts: AccountService;
+  limiter: AttemptLimiter;
+  activity: ActivityRecorder;
+}) {
   return {
     showRegister(ctx: Context) {
       ctx.render('pages/auth/register.njk', { values: {}, errors: {} });
@@ -63,16 +83,10 @@ export function createAuthController(deps: { accounts: AccountService; limiter: 
       const username = text(body.username);
       const next = safeNext(body.next);
       const key = attemptKey(ctx.ip, username);
-      try {
-        await deps.limiter.assertAllowed(key);
-      } catch (err) {
-        if (err instanceof TooManyRequests)
-          ctx.set('Retry-After', err.headers?.['Retry-After'] ?? '900');
-        throw err;
-      }
+      // Spent before the password is checked, so parallel guesses are counted too (429 + Retry-After).
+      await deps.limiter.attempt(key);
       const user = await deps.accounts.authenticate(username, text(body.password));
       if (!user) {
-        await deps.limiter.recordFailure(key);
         ctx.status = 401;
         ctx.render('pages/auth/login.njk', {
           values: { username },
@@ -83,12 +97,16 @@ export function createAuthController(deps: { accounts: AccountService; limiter: 
       }
       await deps.limiter.reset(key);
       await startSession(ctx, user);
+      deps.activity.record({ type: 'signin', ...requestEvent(ctx, user) });
       flash(ctx, 'success', messages.signedIn(user.username));
       ctx.status = 303;
       ctx.redirect(next);
     },
-    logout(ctx: Context) {
-      ctx.session = null;
+    async logout(ctx: Context) {
+      // The server-side session is destroyed; the browser gets a fresh, empty one for the flash message.
+      await renewSession(ctx);
+      ctx.state.user = null;
+      flash(ctx, 'info', messages.signedOut);
       ctx.status = 303;
       ctx.redirect('/');
     },

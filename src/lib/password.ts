@@ -1,15 +1,21 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
-/** scrypt cost: N=2^15, r=8, p=1 uses 32 MiB and about 60-100 ms per hash on one core (OWASP's minimum is 2^17/8/1 for 128 MiB; see README). */
+/** scrypt cost parameters (N = 2^logN); stored with each hash so they can be raised later. */
 export interface PasswordHashParams {
   logN: number;
   r: number;
   p: number;
 }
 
-export const DEFAULT_HASH_PARAMS: PasswordHashParams = { logN: 15, r: 8, p: 1 };
+/**
+ * N=2^15, r=8, p=3: OWASP's scrypt equivalent of 2^17/8/1 at a quarter of the memory (32 MiB per hash),
+ * so libuv's 4 hashing threads cap sign-in memory at 128 MiB; about 220 ms per hash on one core.
+ */
+export const DEFAULT_HASH_PARAMS: PasswordHashParams = { logN: 15, r: 8, p: 3 };
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
+// Bounds for parameters read back from the database: a corrupt row must not make us allocate gigabytes.
+const LIMITS = { logN: [10, 20], r: [1, 32], p: [1, 16] } as const;
 
 function derive(password: string, salt: Buffer, params: PasswordHashParams): Promise<Buffer> {
   const N = 2 ** params.logN;
@@ -38,13 +44,45 @@ export async function hashPassword(
   ].join('$');
 }
 
-/** Checks a password against a stored hash in constant time; a malformed hash never matches. */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+interface ParsedHash {
+  params: PasswordHashParams;
+  salt: Buffer;
+  key: Buffer;
+}
+
+function inRange(value: number, [min, max]: readonly [number, number]): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
+}
+
+function parseHash(stored: unknown): ParsedHash | null {
+  if (typeof stored !== 'string') return null;
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [logN, r, p] = parts.slice(1, 4).map(Number);
-  if (![logN, r, p].every(Number.isInteger) || logN < 10 || logN > 20) return false;
-  const expected = Buffer.from(parts[5], 'base64url');
-  const actual = await derive(password, Buffer.from(parts[4], 'base64url'), { logN, r, p });
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return null;
+  const [logN, r, p] = parts
+    .slice(1, 4)
+    .map((part) => (/^\d{1,3}$/.test(part) ? Number(part) : NaN));
+  if (!inRange(logN, LIMITS.logN) || !inRange(r, LIMITS.r) || !inRange(p, LIMITS.p)) return null;
+  const salt = Buffer.from(parts[4], 'base64url');
+  const key = Buffer.from(parts[5], 'base64url');
+  if (salt.length < SALT_BYTES || key.length !== KEY_BYTES) return null;
+  return { params: { logN, r, p }, salt, key };
+}
+
+/** Checks a password against a stored hash in constant time; a malformed hash never matches and never throws. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parsed = parseHash(stored);
+  if (!parsed) return false;
+  const actual = await derive(String(password), parsed.salt, parsed.params);
+  return timingSafeEqual(parsed.key, actual);
+}
+
+/** True when `stored` was made with other parameters than `params` (upgrade it at the next sign-in). */
+export function needsRehash(
+  stored: string,
+  params: PasswordHashParams = DEFAULT_HASH_PARAMS,
+): boolean {
+  const parsed = parseHash(stored);
+  if (!parsed) return false;
+  const { logN, r, p } = parsed.params;
+  return logN !== params.logN || r !== params.r || p !== params.p;
 }

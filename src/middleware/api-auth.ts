@@ -10,6 +10,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Paths under /api that anyone may call (they issue tokens). */
 export const PUBLIC_API_PATHS = [/^\/api\/auth\/token$/, /^\/api\/auth\/wechat$/];
 
+/** jsonwebtoken accepts a token without `exp`; ours always carry one, so its absence means forgery. */
+function wellFormedClaims(claims: unknown): claims is TokenClaims & { exp: number } {
+  const c = claims as Partial<TokenClaims & { exp: unknown }> | undefined;
+  return typeof c?.sub === 'string' && Number.isInteger(c.ver) && typeof c.exp === 'number';
+}
+
 const bearerChallenge = (error?: string) => ({
   headers: {
     'WWW-Authenticate': error ? `Bearer realm="depot", error="${error}"` : 'Bearer realm="depot"',
@@ -33,14 +39,13 @@ export function apiAuth(options: { secret: string; accounts: AccountService }): 
   async function resolveApiUser(ctx: Context, next: () => Promise<unknown>) {
     if (PUBLIC_API_PATHS.some((path) => path.test(ctx.path))) return next();
     if (ctx.get('Authorization')) {
-      const claims = (ctx.state as { jwt?: TokenClaims }).jwt;
-      if (!claims)
+      const claims = (ctx.state as { jwt?: unknown }).jwt;
+      if (!wellFormedClaims(claims))
         throw new Unauthorized(
           'The access token is missing, malformed, expired or invalid.',
           bearerChallenge('invalid_token'),
         );
-      const user =
-        typeof claims.sub === 'string' ? await options.accounts.findById(claims.sub) : null;
+      const user = await options.accounts.findById(claims.sub);
       if (!user || user.tokenVersion !== claims.ver) {
         throw new Unauthorized(
           'The access token has been revoked.',

@@ -1,7 +1,11 @@
 import type { Middleware } from 'koa';
 import type { AccountService } from '../services/accounts';
+import { renewSession } from './session';
 
-/** Loads the session's user; a session from before a password change (older token version) is dropped. */
+/**
+ * Loads the session's user. A session from before a password change or revocation (older token version),
+ * or of a deleted user, is emptied and moved to a new id; its CSRF token is kept so an open form still posts.
+ */
 export function sessionUser(accounts: AccountService): Middleware {
   return async function sessionUser(ctx, next) {
     const userId = ctx.session?.userId;
@@ -11,7 +15,7 @@ export function sessionUser(accounts: AccountService): Middleware {
         ctx.state.user = user;
         ctx.state.authMethod = 'session';
       } else {
-        ctx.session = null;
+        await renewSession(ctx, { csrf: ctx.session?.csrf });
       }
     }
     await next();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import session from 'koa-session';
 import type { SessionStore } from '../repositories/sessions';
 
@@ -27,4 +27,26 @@ export function sessions(
     },
     app,
   );
+}
+
+/** The parts of koa-session's Session object we use (ctx.session is untyped). */
+interface SessionObject {
+  [key: string]: unknown;
+  toJSON(): Record<string, unknown>;
+  regenerate(): Promise<void>;
+}
+
+/**
+ * Empties the session, keeps only `keep`, and moves it to a new id: the old id is destroyed in the store,
+ * so a copied or planted cookie stops working. Used at sign-in, sign-out and for stale sessions.
+ */
+export async function renewSession(
+  ctx: Context,
+  keep: Record<string, unknown> = {},
+): Promise<void> {
+  const session = ctx.session as SessionObject | null;
+  if (!session) return;
+  for (const key of Object.keys(session.toJSON())) delete session[key];
+  Object.assign(session, keep);
+  await session.regenerate();
 }

@@ -1,4 +1,5 @@
 import { Op } from 'sequelize';
+import type { Logger } from '../logger';
 import type { SessionModel } from '../models/sql/session';
 
 /** The store interface koa-session expects for server-side sessions. */
@@ -39,4 +40,23 @@ export function createSqlSessionStore(
       return Session.destroy({ where: { expiresAt: { [Op.lte]: new Date() } } });
     },
   };
+}
+
+const PRUNE_INTERVAL_MS = 3_600_000;
+
+/** Deletes expired SQL sessions now and every hour (guests' form sessions add up); returns the stop function. */
+export function scheduleSessionPruning(
+  store: { pruneExpired(): Promise<number> },
+  logger: Logger,
+  intervalMs = PRUNE_INTERVAL_MS,
+): () => void {
+  const prune = () =>
+    store.pruneExpired().then(
+      (count) => count && logger.info({ count }, 'expired sessions deleted'),
+      (err: Error) => logger.warn({ err: { message: err.message } }, 'session pruning failed'),
+    );
+  void prune();
+  const timer = setInterval(prune, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -26,7 +26,10 @@ export interface UserRepository {
   findCredentials(username: string): Promise<{ user: User; passwordHash: string | null } | null>;
   count(transaction?: Transaction): Promise<number>;
   create(user: NewUser, transaction?: Transaction): Promise<User>;
+  /** Stores a new password and bumps the token version in one transaction (old tokens and sessions die). */
   setPassword(id: string, passwordHash: string): Promise<void>;
+  /** Replaces the hash of the same password (a parameter upgrade): tokens and sessions stay valid. */
+  rehashPassword(id: string, oldHash: string, newHash: string): Promise<void>;
   bumpTokenVersion(id: string): Promise<void>;
 }
 
@@ -58,13 +61,22 @@ export function createUserRepository(User: UserModel): UserRepository {
     },
     count: (transaction) => User.count({ transaction }),
     async create(user, transaction) {
-      return toUser(
-        await User.create({ ...user, wechatOpenid: user.wechatOpenid ?? null }, { transaction }),
+      const row = await User.create(
+        { ...user, wechatOpenid: user.wechatOpenid ?? null },
+        { transaction },
       );
+      // Read back what the database kept (MySQL DATETIME drops the milliseconds of createdAt).
+      return toUser(await row.reload({ transaction }));
     },
     async setPassword(id, passwordHash) {
-      await User.update({ passwordHash }, { where: { id } });
-      await User.increment('tokenVersion', { where: { id } });
+      await User.sequelize!.transaction(async (transaction) => {
+        await User.update({ passwordHash }, { where: { id }, transaction });
+        await User.increment('tokenVersion', { where: { id }, transaction });
+      });
+    },
+    async rehashPassword(id, oldHash, newHash) {
+      // Only if unchanged meanwhile: a concurrent password change must win over the upgrade.
+      await User.update({ passwordHash: newHash }, { where: { id, passwordHash: oldHash } });
     },
     async bumpTokenVersion(id) {
       await User.increment('tokenVersion', { where: { id } });

@@ -10,10 +10,11 @@ export function apiAuthRoutes(deps: AppDeps): Router[] {
     tokens: deps.tokens,
     limiter: deps.loginLimiter,
     wechat: deps.wechat,
+    activity: deps.activity,
   });
-  const open = new Router({ prefix: '/api' })
-    .post('/auth/token', api.token)
-    .post('/auth/wechat', api.wechat);
+  const open = new Router({ prefix: '/api' }).post('/auth/token', api.token);
+  // Without WECHAT_APPID the route does not exist at all (404, not 405 or 501).
+  if (deps.wechat) open.post('/auth/wechat', api.wechat);
   const signedIn = new Router({ prefix: '/api' })
     .use(requireApiUser())
     .post('/auth/revoke', api.revoke)

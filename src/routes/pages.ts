@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { createAccountController } from '../controllers/account';
 import { createAuthController } from '../controllers/auth';
 import { createHomeController } from '../controllers/home';
 import type { AppDeps } from '../deps';
@@ -6,13 +7,30 @@ import { requireUser } from '../middleware/require-user';
 
 /** Home and account pages (CSRF is enforced for every page POST in app.ts). */
 export function pageRoutes(deps: AppDeps): Router {
-  const home = createHomeController({ recentPublicFiles: async () => [] });
-  const auth = createAuthController({ accounts: deps.accounts, limiter: deps.loginLimiter });
+  const home = createHomeController({
+    recentPublicFiles: async (limit) =>
+      (await deps.files.recentPublic(limit)).map((file) => ({
+        id: file.id,
+        name: file.name,
+        size: file.size,
+        type: file.type,
+        createdAt: file.createdAt,
+        owner: file.ownerName,
+      })),
+  });
+  const auth = createAuthController({
+    accounts: deps.accounts,
+    limiter: deps.loginLimiter,
+    activity: deps.activity,
+  });
+  const account = createAccountController({ accounts: deps.accounts, limiter: deps.loginLimiter });
   return new Router()
     .get('/', home.home)
     .get('/register', auth.showRegister)
     .post('/register', auth.register)
     .get('/login', auth.showLogin)
     .post('/login', auth.login)
-    .post('/logout', requireUser(), auth.logout);
+    .post('/logout', auth.logout)
+    .get('/account', requireUser(), account.show)
+    .post('/account/password', requireUser(), account.changePassword);
 }

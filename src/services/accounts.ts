@@ -1,7 +1,12 @@
-import { UniqueConstraintError, type Sequelize } from 'sequelize';
+import { Transaction, UniqueConstraintError, type Sequelize } from 'sequelize';
 import { ValidationError } from '../errors';
 import { newId } from '../lib/ids';
-import { hashPassword, verifyPassword, type PasswordHashParams } from '../lib/password';
+import {
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+  type PasswordHashParams,
+} from '../lib/password';
 import type { User, UserRepository } from '../repositories/users';
 
 export const USERNAME_RULE = /^[a-z0-9_.-]{3,32}$/;
@@ -30,7 +35,9 @@ export interface AccountService {
   authenticate(username: string, password: string): Promise<User | null>;
   findById(id: string): Promise<User | null>;
   findOrCreateByOpenid(openid: string): Promise<User>;
-  changePassword(userId: string, password: string): Promise<void>;
+  /** Sets a new password and bumps the token version: earlier tokens and every session die; returns the user. */
+  changePassword(userId: string, password: string): Promise<User>;
+  /** Bumps the token version: earlier tokens and every session die. */
   revokeTokens(userId: string): Promise<void>;
 }
 
@@ -39,14 +46,22 @@ export function normalizeUsername(raw: unknown): string {
   return typeof raw === 'string' ? raw.trim().toLowerCase() : '';
 }
 
+/** What is wrong with a new password, or null. */
+export function passwordProblem(password: unknown): string | null {
+  const text = typeof password === 'string' ? password : '';
+  if (text.length < MIN_PASSWORD_LENGTH) return accountMessages.passwordShort;
+  if (text.length > MAX_PASSWORD_LENGTH) return accountMessages.passwordLong;
+  return null;
+}
+
 function validateRegistration(input: Registration): { username: string } {
   const errors: Record<string, string> = {};
   const username = normalizeUsername(input.username);
   if (!username) errors.username = accountMessages.required;
   else if (!USERNAME_RULE.test(username)) errors.username = accountMessages.usernameInvalid;
   const password = typeof input.password === 'string' ? input.password : '';
-  if (password.length < MIN_PASSWORD_LENGTH) errors.password = accountMessages.passwordShort;
-  else if (password.length > MAX_PASSWORD_LENGTH) errors.password = accountMessages.passwordLong;
+  const problem = passwordProblem(password);
+  if (problem) errors.password = problem;
   if (input.confirm !== undefined && input.confirm !== password)
     errors.confirm = accountMessages.confirmMismatch;
   if (Object.keys(errors).length) throw new ValidationError(errors);
@@ -68,7 +83,9 @@ export function createAccountService(deps: {
     passwordHash: string | null;
     wechatOpenid?: string;
   }) {
-    return sequelize.transaction(async (transaction) => {
+    // IMMEDIATE (SQLite only; MySQL ignores it) takes the write lock up front: two concurrent sign-ups then queue
+    // instead of deadlocking on the read-then-write upgrade, and the first-user-is-admin count is serialized.
+    return sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
       const role = (await users.count(transaction)) === 0 ? 'admin' : 'user';
       return users.create({ id: newId(), role, ...fields }, transaction);
     });
@@ -90,7 +107,13 @@ export function createAccountService(deps: {
       const found = await users.findCredentials(normalizeUsername(username));
       const hash = found?.passwordHash ?? (await dummyHash);
       const ok = await verifyPassword(String(password ?? ''), hash);
-      return ok && found?.passwordHash ? found.user : null;
+      if (!ok || !found?.passwordHash) return null;
+      if (needsRehash(found.passwordHash, deps.hashParams)) {
+        // The password is known right now, so this is the moment to move it to the current parameters.
+        const upgraded = await hashPassword(String(password), deps.hashParams);
+        await users.rehashPassword(found.user.id, found.passwordHash, upgraded);
+      }
+      return found.user;
     },
     findById: (id) => users.findById(id),
     async findOrCreateByOpenid(openid) {
@@ -111,9 +134,12 @@ export function createAccountService(deps: {
       }
     },
     async changePassword(userId, password) {
-      if (password.length < MIN_PASSWORD_LENGTH)
-        throw new ValidationError({ password: accountMessages.passwordShort });
+      const problem = passwordProblem(password);
+      if (problem) throw new ValidationError({ password: problem });
       await users.setPassword(userId, await hashPassword(password, deps.hashParams));
+      const user = await users.findById(userId);
+      if (!user) throw new Error('changePassword: the user is gone');
+      return user;
     },
     revokeTokens: (userId) => users.bumpTokenVersion(userId),
   };

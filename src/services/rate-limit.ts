@@ -10,12 +10,23 @@ import { TooManyRequests } from '../errors';
 export const FAILED_ATTEMPTS_ALLOWED = 10;
 export const FAILED_ATTEMPTS_WINDOW_SECONDS = 15 * 60;
 
-/** Counts failed attempts per key (IP + username) and refuses further attempts once the budget is spent. */
+/** Counts attempts per key (IP + username) and refuses further attempts once the budget is spent. */
 export interface AttemptLimiter {
-  /** Throws TooManyRequests (with Retry-After) when the key has no attempts left. */
+  /**
+   * Spends one attempt atomically before the credentials are checked (so parallel guesses cannot all slip
+   * through a read-then-write gap); throws TooManyRequests (with Retry-After) when none is left.
+   * Call reset(key) after a success, so only failures stay counted.
+   */
+  attempt(key: string): Promise<void>;
+  /** Throws TooManyRequests when the key has no attempts left, without spending one. */
   assertAllowed(key: string): Promise<void>;
+  /** Spends one attempt after a failure (for callers that check first, then count). */
   recordFailure(key: string): Promise<void>;
   reset(key: string): Promise<void>;
+}
+
+function refusal(res: RateLimiterRes): TooManyRequests {
+  return new TooManyRequests(res.msBeforeNext / 1000);
 }
 
 /** Counters in Redis when given (shared by every app instance), otherwise in this process's memory. */
@@ -32,20 +43,28 @@ export function createAttemptLimiter(options: {
     ? new RateLimiterRedis({ ...settings, storeClient: options.redis })
     : new RateLimiterMemory(settings);
 
+  async function consume(key: string): Promise<RateLimiterRes | null> {
+    try {
+      await limiter.consume(key);
+      return null;
+    } catch (rejection) {
+      // A RateLimiterRes rejection means "over budget"; anything else (Redis down) is a real failure.
+      if (rejection instanceof RateLimiterRes) return rejection;
+      throw rejection;
+    }
+  }
+
   return {
+    async attempt(key) {
+      const refused = await consume(key);
+      if (refused) throw refusal(refused);
+    },
     async assertAllowed(key) {
       const state = await limiter.get(key);
-      if (state && state.consumedPoints >= FAILED_ATTEMPTS_ALLOWED) {
-        throw new TooManyRequests(state.msBeforeNext / 1000);
-      }
+      if (state && state.consumedPoints >= FAILED_ATTEMPTS_ALLOWED) throw refusal(state);
     },
     async recordFailure(key) {
-      try {
-        await limiter.consume(key);
-      } catch (rejection) {
-        // Over budget: the attempt was already refused by assertAllowed or is the one that spends it.
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      }
+      await consume(key);
     },
     async reset(key) {
       await limiter.delete(key);

@@ -10,6 +10,9 @@ interface Code2SessionReply {
   errmsg?: unknown;
 }
 
+// The users.wechat_openid column; WeChat's openids are 28 characters.
+const MAX_OPENID = 128;
+
 export interface WechatSettings {
   appId: string;
   secret: string;
@@ -31,7 +34,11 @@ export function createWechatClient(settings: WechatSettings, logger: Logger) {
       }).toString();
       let response: Response;
       try {
-        response = await fetch(url, { signal: AbortSignal.timeout(settings.timeoutMs) });
+        // A redirect would carry the secret in the query string to wherever it points: refuse it.
+        response = await fetch(url, {
+          redirect: 'error',
+          signal: AbortSignal.timeout(settings.timeoutMs),
+        });
       } catch (err) {
         const name = (err as Error).name;
         // The URL holds the secret: log only what failed, never the request.
@@ -46,26 +53,34 @@ export function createWechatClient(settings: WechatSettings, logger: Logger) {
       let reply: Code2SessionReply;
       try {
         reply = (await response.json()) as Code2SessionReply;
-      } catch {
+      } catch (err) {
+        // The timeout covers the body too: a reply that stalls halfway is a timeout, not garbage.
+        if ((err as Error).name === 'TimeoutError')
+          throw new GatewayTimeout('WeChat did not answer in time.');
         logger.warn(
           { status: response.status },
           'wechat jscode2session answered something that is not JSON',
         );
         throw new BadGateway('WeChat sent an unreadable answer.');
       }
+      if (!reply || typeof reply !== 'object') {
+        logger.warn({ status: response.status }, 'wechat jscode2session answered a non-object');
+        throw new BadGateway('WeChat sent an unexpected answer.');
+      }
       if (reply.errcode && reply.errcode !== 0) {
         throw new Unauthorized(
-          `WeChat refused the login code: ${String(reply.errmsg ?? reply.errcode)}`,
+          `WeChat refused the login code: ${String(reply.errmsg ?? reply.errcode).slice(0, 200)}`,
         );
       }
-      if (!response.ok || typeof reply.openid !== 'string' || !reply.openid) {
+      const openid = reply.openid;
+      if (!response.ok || typeof openid !== 'string' || !openid || openid.length > MAX_OPENID) {
         logger.warn(
           { status: response.status },
           'wechat jscode2session answered without an openid',
         );
         throw new BadGateway('WeChat sent an unexpected answer.');
       }
-      return { openid: reply.openid };
+      return { openid };
     },
   };
 }

@@ -1,0 +1,176 @@
+import type { Context } from 'koa';
+import { TooManyRequests, ValidationError } from '../errors';
+import { inlineContentType } from '../lib/inline-types';
+import { flash } from '../middleware/flash';
+import type { ActivityRecorder } from '../services/activity';
+import type { AttemptLimiter } from '../services/rate-limit';
+import type { OpenedShare, ShareService } from '../services/shares';
+import { sendFileDownload, sendFileView, type FileContentDeps } from './file-content';
+import {
+  hasDownloadGrant,
+  isUnlocked,
+  rememberDownloadGrant,
+  rememberUnlock,
+} from './share-session';
+
+const messages = {
+  created: 'Share link created. Copy it from the list below.',
+  invalid: (details: Record<string, string>) =>
+    `The share link was not created: ${Object.values(details).join(' ')}`,
+  revoked: 'Share link revoked. It no longer works.',
+  wrongPassword: 'That password is wrong.',
+};
+
+type Body = Record<string, unknown>;
+
+/** Share links: created and revoked from the file page, opened by anyone with the link. */
+export function createSharesController(
+  deps: FileContentDeps & {
+    shares: ShareService;
+    limiter: AttemptLimiter;
+    activity: ActivityRecorder;
+  },
+) {
+  const { shares } = deps;
+  const event = (ctx: Context, type: 'share.create' | 'share.download', fileId: string) =>
+    deps.activity.record({
+      type,
+      userId: ctx.state.user?.id ?? null,
+      fileId,
+      ip: ctx.ip,
+      userAgent: ctx.get('User-Agent'),
+    });
+
+  /** The share, refusing dead links (410) and, for exhausted ones, anyone not resuming their own download. */
+  async function openShare(ctx: Context): Promise<OpenedShare> {
+    const opened = await shares.open(ctx.params.token);
+    if (opened.state === 'exhausted' && !hasDownloadGrant(ctx, opened.share.id))
+      shares.assertActive(opened.share);
+    return opened;
+  }
+  const locked = (ctx: Context, opened: OpenedShare) =>
+    opened.share.passwordHash !== null && !isUnlocked(ctx, opened.share.id);
+
+  return {
+    async create(ctx: Context) {
+      const body = (ctx.request.body ?? {}) as Body;
+      const fileId = ctx.params.id;
+      try {
+        await shares.create(ctx.state.user!, fileId, {
+          expiresIn: body.expires_in,
+          maxDownloads: body.max_downloads,
+          password: body.password,
+        });
+        event(ctx, 'share.create', fileId);
+        flash(ctx, 'success', messages.created);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        flash(ctx, 'error', messages.invalid(err.details ?? {}));
+      }
+      ctx.status = 303;
+      ctx.redirect(`/files/${encodeURIComponent(fileId)}#shares`);
+    },
+    async revoke(ctx: Context) {
+      const share = await shares.revoke(ctx.params.token, ctx.state.user!);
+      flash(ctx, 'success', messages.revoked);
+      ctx.status = 303;
+      ctx.redirect(`/files/${encodeURIComponent(share.fileId)}#shares`);
+    },
+    async show(ctx: Context) {
+      const opened = await openShare(ctx);
+      if (opened.state === 'exhausted') shares.assertActive(opened.share);
+      if (locked(ctx, opened))
+        return ctx.render('pages/shares/password.njk', { token: ctx.params.token, error: null });
+      ctx.render('pages/shares/show.njk', {
+        token: ctx.params.token,
+        file: opened.file,
+        preview: inlineContentType(opened.file.type)?.split(/[/;]/)[0] ?? null,
+        isPdf: opened.file.type === 'application/pdf',
+      });
+    },
+    async unlock(ctx: Context) {
+      const opened = await openShare(ctx);
+      const key = `${ctx.ip}|${opened.share.id}`;
+      try {
+        await deps.limiter.assertAllowed(key);
+      } catch (err) {
+        if (err instanceof TooManyRequests)
+          ctx.set('Retry-After', err.headers?.['Retry-After'] ?? '900');
+        throw err;
+      }
+      const password =
+        typeof (ctx.request.body as Body | undefined)?.password === 'string'
+          ? String((ctx.request.body as Body).password)
+          : '';
+      if (!(await shares.verifyPassword(opened.share, password))) {
+        await deps.limiter.recordFailure(key);
+        ctx.status = 401;
+        return ctx.render('pages/shares/password.njk', {
+          token: ctx.params.token,
+          error: messages.wrongPassword,
+        });
+      }
+      await deps.limiter.reset(key);
+      rememberUnlock(ctx, opened.share.id);
+      ctx.status = 303;
+      ctx.redirect(`/s/${encodeURIComponent(ctx.params.token)}`);
+    },
+    async download(ctx: Context) {
+      const opened = await openShare(ctx);
+      if (locked(ctx, opened)) return redirectToShare(ctx);
+      await sendFileDownload(ctx, deps, opened.file, async ({ fromByteZero }) => {
+        if (!fromByteZero) return; // a resumed download was counted when it started
+        await shares.countDownload(opened.share);
+        rememberDownloadGrant(ctx, opened.share.id);
+        event(ctx, 'share.download', opened.file.id);
+      });
+    },
+    async view(ctx: Context) {
+      const opened = await openShare(ctx);
+      if (opened.state === 'exhausted') shares.assertActive(opened.share);
+      if (locked(ctx, opened)) return redirectToShare(ctx);
+      await sendFileView(ctx, deps, opened.file);
+    },
+  };
+}
+
+function redirectToShare(ctx: Context): void {
+  ctx.status = 303;
+  ctx.redirect(`/s/${encodeURIComponent(ctx.params.token)}`);
+}
+
+/** POST /api/files/:id/shares. */
+export function createApiSharesController(deps: {
+  shares: ShareService;
+  activity: ActivityRecorder;
+}) {
+  return {
+    async create(ctx: Context) {
+      const body = ctx.request.body;
+      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
+        throw new ValidationError({ body: 'Send a JSON object.' });
+      const input = (body ?? {}) as Body;
+      const unknown = Object.keys(input).filter(
+        (key) => !['expires_in', 'max_downloads', 'password'].includes(key),
+      );
+      if (unknown.length)
+        throw new ValidationError(
+          Object.fromEntries(unknown.map((key) => [key, 'Unknown field.'])),
+        );
+      const share = await deps.shares.create(ctx.state.user!, ctx.params.id, {
+        expiresIn: input.expires_in,
+        maxDownloads: input.max_downloads,
+        password: input.password,
+      });
+      deps.activity.record({
+        type: 'share.create',
+        userId: ctx.state.user!.id,
+        fileId: share.fileId,
+        ip: ctx.ip,
+        userAgent: ctx.get('User-Agent'),
+      });
+      ctx.status = 201;
+      ctx.body = deps.shares.toJson(share, `${ctx.protocol}://${ctx.host}`);
+    },
+  };
+}

@@ -1,0 +1,349 @@
+/**
+ * 1 GiB resumable upload through Depot's tus endpoint (one PATCH, and 8 MiB chunks) against a bare node:http
+ * server that pipes the body to a file, in the same run. Each server runs in its own child process, so its
+ * peak RSS is its own and the client (this process) does not share its event loop. The servers run as
+ * plain node on an esbuild bundle of this file (node_modules external), as a compiled deployment would,
+ * so tsx's loader (~30-40 MB) is not counted in their memory.
+ *
+ *   npx tsx bench/tus-upload.ts [--size 1GiB] [--runs 3] [--dir /tmp]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { buildSync } from 'esbuild';
+import { formatSize, parseSize } from '../src/lib/units';
+
+const CHUNK = 8 * 1024 * 1024;
+const BLOCK = randomBytes(CHUNK);
+
+interface Ready {
+  port: number;
+  token?: string;
+  /** RSS when ready, before the upload. */
+  rssMb: number;
+}
+
+const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
+let cpuAtReady = process.cpuUsage();
+const cpuSeconds = () => {
+  const used = process.cpuUsage(cpuAtReady);
+  return (used.user + used.system) / 1e6;
+};
+interface Done {
+  maxRssMb: number;
+  /** User + system CPU seconds the server process used since it was ready. */
+  cpuSeconds: number;
+  sha256?: string;
+}
+
+function arg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : fallback;
+}
+
+/** Sends `bytes` (BLOCK repeated) as the body of one request; resolves with the status and headers. */
+function send(
+  port: number,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  bytes: number,
+): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: url,
+        headers: { ...headers, 'Content-Length': String(bytes) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res));
+      },
+    );
+    req.on('error', reject);
+    let left = bytes;
+    const pump = () => {
+      while (left > 0) {
+        const piece = left >= BLOCK.length ? BLOCK : BLOCK.subarray(0, left);
+        left -= piece.length;
+        if (!req.write(piece)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+function expectedSha256(size: number): string {
+  const hash = createHash('sha256');
+  for (let left = size; left > 0; left -= CHUNK)
+    hash.update(left >= CHUNK ? BLOCK : BLOCK.subarray(0, left));
+  return hash.digest('hex');
+}
+
+async function bareUpload(port: number, size: number): Promise<void> {
+  const res = await send(
+    port,
+    'PUT',
+    '/upload',
+    { 'Content-Type': 'application/octet-stream' },
+    size,
+  );
+  if (res.statusCode !== 204) throw new Error(`bare: ${res.statusCode}`);
+}
+
+async function tusUpload(
+  port: number,
+  token: string,
+  size: number,
+  chunk: number,
+): Promise<string> {
+  const auth = { Authorization: `Bearer ${token}`, 'Tus-Resumable': '1.0.0' };
+  const created = await send(
+    port,
+    'POST',
+    '/api/uploads/',
+    { ...auth, 'Upload-Length': String(size) },
+    0,
+  );
+  if (created.statusCode !== 201) throw new Error(`create: ${created.statusCode}`);
+  const url = created.headers.location as string;
+  for (let offset = 0; offset < size; offset += chunk) {
+    const length = Math.min(chunk, size - offset);
+    const res = await send(
+      port,
+      'PATCH',
+      url,
+      {
+        ...auth,
+        'Content-Type': 'application/offset+octet-stream',
+        'Upload-Offset': String(offset),
+      },
+      length,
+    );
+    if (res.statusCode !== 204) throw new Error(`patch at ${offset}: ${res.statusCode}`);
+  }
+  return url.split('/').pop() as string;
+}
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** This file bundled for plain node (the children), with the packages left to node_modules. */
+function bundleSelf(dir: string): string {
+  const outfile = path.join(dir, 'tus-upload-bench.cjs');
+  buildSync({
+    entryPoints: [__filename],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+let childScript = __filename;
+
+function startChild(mode: string, dir: string): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = fork(childScript, [mode, dir, REPO_ROOT], {
+    stdio: 'inherit',
+    execArgv: [],
+    // The bundle lives in the temp dir; its packages come from the repository.
+    env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (ready: Ready) => resolve({ child, ready }));
+    child.once('exit', (code) => reject(new Error(`${mode} exited with ${code}`)));
+  });
+}
+
+function stopChild(child: ChildProcess, request: Record<string, unknown>): Promise<Done> {
+  return new Promise((resolve) => {
+    child.once('message', (done: Done) => {
+      child.kill();
+      resolve(done);
+    });
+    child.send(request);
+  });
+}
+
+async function measure(
+  label: string,
+  mode: string,
+  dir: string,
+  size: number,
+  run: (ready: Ready) => Promise<string | void>,
+) {
+  const { child, ready } = await startChild(mode, dir);
+  const started = process.hrtime.bigint();
+  const id = await run(ready);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const done = await stopChild(child, { id: id ?? null });
+  const mibps = size / 1024 / 1024 / seconds;
+  return {
+    label,
+    seconds,
+    mibps,
+    idleRssMb: ready.rssMb,
+    maxRssMb: done.maxRssMb,
+    mibPerCpuSecond: size / 1024 / 1024 / done.cpuSeconds,
+    sha256: done.sha256,
+  };
+}
+
+async function main() {
+  const size = parseSize(arg('size', '1GiB')) ?? 1024 ** 3;
+  const runs = Number(arg('runs', '3'));
+  const base = fs.mkdtempSync(path.join(arg('dir', os.tmpdir()), 'depot-bench-'));
+  const expected = expectedSha256(size);
+  childScript = bundleSelf(base);
+  const results: Record<string, Sample[]> = {};
+  const record = (r: Sample & { label: string }) => {
+    (results[r.label] ??= []).push(r);
+    console.log(
+      `${r.label.padEnd(20)} ${r.mibps.toFixed(0).padStart(5)} MiB/s  ${r.mibPerCpuSecond.toFixed(0).padStart(5)} MiB/CPU-s  RSS idle ${r.idleRssMb.toFixed(0)} MB, peak ${r.maxRssMb.toFixed(0)} MB`,
+    );
+  };
+  try {
+    for (let i = 0; i < runs; i += 1) {
+      record(
+        await measure('bare pipe', 'serve-bare', base, size, ({ port }) => bareUpload(port, size)),
+      );
+      // Reference only: the same pipe made durable (fsync before answering), as Depot does at completion.
+      record(
+        await measure('bare pipe + fsync', 'serve-bare-sync', base, size, ({ port }) =>
+          bareUpload(port, size),
+        ),
+      );
+      for (const [label, chunk] of [
+        ['tus one PATCH', size],
+        ['tus 8 MiB chunks', CHUNK],
+      ] as const) {
+        const r = await measure(label, 'serve-tus', base, size, ({ port, token }) =>
+          tusUpload(port, token as string, size, chunk),
+        );
+        if (r.sha256 !== expected) throw new Error(`${label}: sha256 ${r.sha256} != ${expected}`);
+        record(r);
+      }
+    }
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+  printTable(results, size, runs);
+}
+
+interface Sample {
+  mibps: number;
+  mibPerCpuSecond: number;
+  idleRssMb: number;
+  maxRssMb: number;
+}
+
+/** Medians per server as a markdown table, each ratio against the bare pipe. */
+function printTable(results: Record<string, Sample[]>, size: number, runs: number): void {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const of = (label: string, key: keyof Sample) => median(results[label].map((r) => r[key]));
+  const bare = of('bare pipe', 'mibps');
+  const bareCpu = of('bare pipe', 'mibPerCpuSecond');
+  console.log(
+    `\n${formatSize(size)}, median of ${runs} runs, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}\n`,
+  );
+  console.log('| server | MiB/s | vs bare | MiB per CPU-second | vs bare | RSS idle | RSS peak |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const label of Object.keys(results)) {
+    const mibps = of(label, 'mibps');
+    const perCpu = of(label, 'mibPerCpuSecond');
+    const peak = Math.max(...results[label].map((r) => r.maxRssMb));
+    console.log(
+      `| ${label} | ${mibps.toFixed(0)} | ${(mibps / bare).toFixed(2)}x | ${perCpu.toFixed(0)} | ${(perCpu / bareCpu).toFixed(2)}x | ${of(label, 'idleRssMb').toFixed(0)} MB | ${peak.toFixed(0)} MB |`,
+    );
+  }
+}
+
+/** Child: a bare node:http server piping each body to a file (and, for the reference row, fsyncing it). */
+async function serveBare(dir: string, sync: boolean) {
+  const target = path.join(dir, `bare-${process.pid}.bin`);
+  const server = http.createServer(async (req, res) => {
+    try {
+      await pipeline(req, fs.createWriteStream(target));
+      if (sync) {
+        const handle = await fsp.open(target, 'r+');
+        await handle.sync();
+        await handle.close();
+      }
+      res.writeHead(204).end();
+    } catch {
+      res.writeHead(500).end();
+    }
+  });
+  await listen(server);
+  process.on('message', () => {
+    fs.rmSync(target, { force: true });
+    process.send?.({ maxRssMb: process.resourceUsage().maxRSS / 1024, cpuSeconds: cpuSeconds() });
+  });
+}
+
+/** Child: the real Depot app (SQLite, local disk) with one user and a token. */
+async function serveTus(dir: string, rootDir: string) {
+  const { loadConfig } = await import('../src/config');
+  const { createDeps } = await import('../src/deps');
+  const { createLogger } = await import('../src/logger');
+  const { migrateToLatest } = await import('../src/models/sql/migrator');
+  const { createApp } = await import('../src/app');
+  const work = fs.mkdtempSync(path.join(dir, 'tus-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: `sqlite:${path.join(work, 'depot.sqlite')}`,
+    UPLOAD_DIR: path.join(work, 'uploads'),
+    MAX_UPLOAD_BYTES: '100GiB',
+    LOG_LEVEL: 'warn',
+  });
+  const deps = await createDeps(config, createLogger({ level: config.logLevel }), {
+    hashParams: { logN: 10, r: 8, p: 1 },
+    rootDir,
+  });
+  await migrateToLatest(deps.sequelize, deps.logger);
+  await deps.start?.();
+  const user = await deps.accounts.register({ username: 'bench', password: 'bench-password-1' });
+  const server = http.createServer(createApp(deps).callback());
+  const port = await listen(server, false);
+  cpuAtReady = process.cpuUsage();
+  process.send?.({ port, token: deps.tokens.issue(user).access_token, rssMb: rssMb() });
+  process.on('message', async ({ id }: { id: string }) => {
+    const file = await deps.files.findVisible(id, user);
+    const maxRssMb = process.resourceUsage().maxRSS / 1024;
+    const cpu = cpuSeconds();
+    await deps.close();
+    fs.rmSync(work, { recursive: true, force: true });
+    process.send?.({ maxRssMb, cpuSeconds: cpu, sha256: file.sha256 });
+  });
+}
+
+async function listen(server: http.Server, announce = true): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  cpuAtReady = process.cpuUsage();
+  if (announce) process.send?.({ port, rssMb: rssMb() });
+  return port;
+}
+
+const [mode, dir, rootDir] = process.argv.slice(2);
+if (mode === 'serve-bare') void serveBare(dir, false);
+else if (mode === 'serve-bare-sync') void serveBare(dir, true);
+else if (mode === 'serve-tus') void serveTus(dir, rootDir);
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

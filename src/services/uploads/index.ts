@@ -1,0 +1,138 @@
+import { MemoryLocker, Server } from '@tus/server';
+import { ERRORS, type Locker } from '@tus/utils';
+import type { Redis } from 'ioredis';
+import { newId } from '../../lib/ids';
+import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics';
+import type { UploadModel } from '../../models/sql/upload';
+import { createUploadRepository, type UploadRecord } from '../../repositories/uploads';
+import type { User } from '../../repositories/users';
+import type { LocalDiskStorage } from '../../storage/local-disk';
+import { PartialUploads } from '../../storage/partial-uploads';
+import type { ActivityRecorder } from '../activity';
+import { PayloadTooLarge } from '../../errors';
+import { fileMessages, type FileService } from '../files';
+import { createUploadCompleter, type UploadCompleter } from './completion';
+import { HashCache } from './hash-cache';
+import { RedisLocker } from './redis-locker';
+import { currentUploadScope } from './request-scope';
+import { sweepUploads, type SweepResult } from './sweeper';
+import { CHECKSUM_MISMATCH, DepotTusStore } from './tus-store';
+
+/** Where the tus endpoint is mounted. */
+export const UPLOADS_PATH = '/api/uploads';
+/** A request that waited this long for another request's lock gets 423. */
+const LOCK_WAIT_MS = 10_000;
+
+/** What the resumable-upload feature needs from the rest of the app. */
+export interface UploadsFeatureDeps {
+  model: UploadModel;
+  storage: LocalDiskStorage;
+  files: Pick<
+    FileService,
+    'assertCanStore' | 'usage' | 'register' | 'findVisible' | 'discardContent'
+  >;
+  findUser(id: string): Promise<User | null>;
+  redis: Redis | null;
+  activity: ActivityRecorder;
+  metrics: Metrics;
+  logger: Logger;
+  maxUploadBytes: number;
+  expiryMs: number;
+  sweepIntervalMs?: number;
+}
+
+/** tus 1.0.0 resumable uploads: the @tus/server instance plus the rules around it. */
+export interface UploadsFeature {
+  server: Server;
+  completer: UploadCompleter;
+  /** The upload if `user` created it; null otherwise (callers answer 404 either way). */
+  findOwn(id: string, user: User): Promise<UploadRecord | null>;
+  /** Throws PayloadTooLarge when `size` more bytes (plus the user's other unfinished uploads) do not fit. */
+  assertCanCreate(user: User, size: number): Promise<void>;
+  /** One maintenance pass (finish interrupted completions, expire, remove orphans). */
+  sweep(): Promise<SweepResult>;
+  /** Runs a sweep now and then periodically (unref'd timer). */
+  start(): Promise<void>;
+  stop(): void;
+}
+
+/** Builds the feature: store, locker (Redis when configured), completion and sweep. */
+export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
+  const uploads = createUploadRepository(deps.model);
+  const partials = new PartialUploads(deps.storage.root);
+  const hashes = new HashCache();
+  const locker: Locker = deps.redis
+    ? new RedisLocker(deps.redis, { acquireTimeoutMs: LOCK_WAIT_MS })
+    : new MemoryLocker({ acquireLockTimeout: LOCK_WAIT_MS });
+  const discard = async (id: string) => {
+    await partials.remove(id);
+    await uploads.remove(id);
+    hashes.delete(id);
+  };
+  const store = new DepotTusStore({
+    uploads,
+    partials,
+    hashes,
+    metrics: deps.metrics,
+    expiryMs: deps.expiryMs,
+    discard,
+  });
+  const completer = createUploadCompleter({ ...deps, uploads, partials, hashes, locker });
+  const server = new Server({
+    path: UPLOADS_PATH,
+    datastore: store,
+    locker,
+    maxSize: deps.maxUploadBytes,
+    relativeLocation: true,
+    // Same-origin only: no CORS headers for other sites.
+    allowedOrigins: [],
+    namingFunction: () => newId(),
+    disableTerminationForFinishedUploads: true,
+    async onUploadFinish(_req, upload) {
+      const scope = currentUploadScope();
+      await completer.complete(upload.id, { ip: scope?.ip ?? '', userAgent: scope?.userAgent ?? '' });
+      return {};
+    },
+    onResponseError(_req, err) {
+      if (err === ERRORS.ERR_LOCK_TIMEOUT)
+        return { status_code: 423, body: 'The upload is busy with another request.\n' };
+      if (err === CHECKSUM_MISMATCH || ('status_code' in err && err.status_code < 500)) return undefined;
+      const log = currentUploadScope()?.log ?? deps.logger;
+      log.error({ err }, 'resumable upload request failed');
+      return { status_code: 500, body: 'Internal server error.\n' };
+    },
+  });
+  const sweep = () =>
+    sweepUploads({ uploads, partials, hashes, completer, discard, expiryMs: deps.expiryMs, logger: deps.logger });
+  let timer: NodeJS.Timeout | null = null;
+
+  return {
+    server,
+    completer,
+    async findOwn(id, user) {
+      const record = await uploads.find(id);
+      return record && record.ownerId === user.id ? record : null;
+    },
+    async assertCanCreate(user, size) {
+      await deps.files.assertCanStore(user, size);
+      // Unfinished uploads count too: ten parallel uploads must not each fit into the same free space.
+      const { used, quota } = await deps.files.usage(user);
+      if (used + (await uploads.pendingBytes(user.id)) + size > quota)
+        throw new PayloadTooLarge(fileMessages.overQuota(quota));
+    },
+    sweep,
+    async start() {
+      await sweep();
+      const every = deps.sweepIntervalMs ?? Math.min(deps.expiryMs, 3_600_000);
+      timer = setInterval(() => {
+        sweep().catch((err: unknown) => deps.logger.error({ err }, 'upload sweep failed'));
+      }, every);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
+  };
+}

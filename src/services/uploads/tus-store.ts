@@ -1,0 +1,148 @@
+import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DataStore, ERRORS, Upload } from '@tus/utils';
+import type { Metrics } from '../../metrics';
+import type { UploadRepository } from '../../repositories/uploads';
+import type { PartialUploads } from '../../storage/partial-uploads';
+import type { HashCache } from './hash-cache';
+import { currentUploadScope, type ExpectedChecksum } from './request-scope';
+
+/** The tus error a failed Upload-Checksum gets (460 is the status the checksum extension defines). */
+export const CHECKSUM_MISMATCH = { status_code: 460, body: 'Checksum Mismatch\n' };
+
+/** Everything the store works with. */
+export interface TusStoreDeps {
+  uploads: UploadRepository;
+  partials: PartialUploads;
+  hashes: HashCache;
+  metrics: Metrics;
+  expiryMs: number;
+  /** Removes an upload that is not a file yet (row, partial data, cached hash). */
+  discard(id: string): Promise<void>;
+}
+
+/**
+ * A tus DataStore of our own: bytes in partial files through the storage module, state (owner, offset,
+ * metadata) in the `uploads` table, and the file's SHA-256 computed while the bytes stream in.
+ */
+export class DepotTusStore extends DataStore {
+  constructor(private readonly deps: TusStoreDeps) {
+    super();
+    this.extensions = ['creation', 'creation-with-upload', 'termination', 'checksum', 'expiration'];
+  }
+
+  override async create(upload: Upload): Promise<Upload> {
+    const scope = currentUploadScope();
+    // The owner comes from the authenticated request, never from client metadata.
+    if (!scope) throw ERRORS.UNKNOWN_ERROR;
+    if (upload.size === undefined) throw ERRORS.INVALID_LENGTH;
+    await this.deps.partials.create(upload.id);
+    const record = await this.deps.uploads.create({
+      id: upload.id,
+      ownerId: scope.userId,
+      size: upload.size,
+      metadata: upload.metadata ?? {},
+    });
+    upload.creation_date = record.updatedAt.toISOString();
+    return upload;
+  }
+
+  override async getUpload(id: string): Promise<Upload> {
+    const record = await this.deps.uploads.find(id);
+    const scope = currentUploadScope();
+    if (!record || (scope && scope.userId !== record.ownerId)) throw ERRORS.FILE_NOT_FOUND;
+    let offset = record.size;
+    if (record.status === 'receiving') {
+      // The row is written after the bytes: trust the smaller of the two after a crash.
+      const onDisk = await this.deps.partials.size(id);
+      if (onDisk === null) throw ERRORS.FILE_NO_LONGER_EXISTS;
+      offset = Math.min(record.offset, onDisk);
+    }
+    return new Upload({
+      id,
+      size: record.size,
+      offset,
+      metadata: record.metadata,
+      // @tus/server counts expiry from creation_date; ours counts from the last activity.
+      creation_date: record.updatedAt.toISOString(),
+      storage: { type: 'depot', path: id },
+    });
+  }
+
+  override async write(stream: Readable, id: string, offset: number): Promise<number> {
+    const expected = currentUploadScope()?.checksum ?? null;
+    const running = this.deps.hashes.take(id, offset);
+    const rollback = expected && running ? running.copy() : null;
+    const writer = await this.deps.partials.openAt(id, offset);
+    const received = await this.receive(stream, writer.sink, running, expected);
+    const onDisk = await writer.finish();
+    if (received.error) {
+      // Keep what reached the file (tus resumes from there); the running hash may be ahead of it: drop it.
+      const kept = Math.min(onDisk, offset + received.bytes);
+      await this.deps.uploads.setOffset(id, kept);
+      this.deps.metrics.bytesUploaded.inc(Math.max(0, kept - offset));
+      throw received.error;
+    }
+    if (expected && received.checksum && !timingSafeEqualDigest(received.checksum, expected)) {
+      await this.deps.partials.truncate(id, offset);
+      if (rollback) this.deps.hashes.put(id, rollback, offset);
+      throw CHECKSUM_MISMATCH;
+    }
+    const newOffset = offset + received.bytes;
+    await this.deps.uploads.setOffset(id, newOffset);
+    this.deps.metrics.bytesUploaded.inc(received.bytes);
+    if (running) this.deps.hashes.put(id, running, newOffset);
+    return newOffset;
+  }
+
+  /** Streams the body into the partial file, hashing as it goes; resolves (never rejects) with what happened. */
+  private async receive(
+    stream: Readable,
+    sink: Writable,
+    running: Hash | null,
+    expected: ExpectedChecksum | null,
+  ): Promise<{ bytes: number; checksum: Buffer | null; error: unknown }> {
+    const checksum = expected ? createHash(expected.algorithm) : null;
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        running?.update(chunk);
+        checksum?.update(chunk);
+        done(null, chunk);
+      },
+    });
+    this.deps.metrics.activeUploads.inc();
+    try {
+      await pipeline(stream, tap, sink);
+      return { bytes, checksum: checksum ? checksum.digest() : null, error: null };
+    } catch (error) {
+      return { bytes, checksum: null, error };
+    } finally {
+      this.deps.metrics.activeUploads.dec();
+    }
+  }
+
+  override async remove(id: string): Promise<void> {
+    const record = await this.deps.uploads.find(id);
+    if (!record) throw ERRORS.FILE_NOT_FOUND;
+    await this.deps.discard(id);
+  }
+
+  override async declareUploadLength(): Promise<void> {
+    throw ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION;
+  }
+
+  override async deleteExpired(): Promise<number> {
+    return 0; // the upload sweeper does this on its own schedule (it also removes orphaned partial files)
+  }
+
+  override getExpiration(): number {
+    return this.deps.expiryMs;
+  }
+}
+
+function timingSafeEqualDigest(actual: Buffer, expected: ExpectedChecksum): boolean {
+  return actual.length === expected.digest.length && timingSafeEqual(actual, expected.digest);
+}

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import type { TestApp } from './app';
+
+export const TUS = { 'Tus-Resumable': '1.0.0' };
+export const OCTETS = 'application/offset+octet-stream';
+
+/** An Upload-Metadata header value from plain strings. */
+export function tusMetadata(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([key, value]) => `${key} ${Buffer.from(value).toString('base64')}`)
+    .join(',');
+}
+
+/** Creates an upload over the API and returns its id and URL path. */
+export async function createUpload(
+  t: TestApp,
+  auth: string,
+  size: number,
+  metadata: Record<string, string> = {
+    filename: 'report.bin',
+    filetype: 'application/octet-stream',
+  },
+): Promise<{ id: string; url: string }> {
+  const res = await request(t.server)
+    .post('/api/uploads/')
+    .set(TUS)
+    .set('Authorization', auth)
+    .set('Upload-Length', String(size))
+    .set('Upload-Metadata', tusMetadata(metadata))
+    .expect(201);
+  const url = res.headers.location as string;
+  return { id: url.split('/').pop() as string, url };
+}
+
+/** The path of an upload's partial data (mirrors src/storage/partial-uploads.ts). */
+export function partialPath(t: TestApp, id: string): string {
+  return path.join(t.uploadDir, '.uploads', `${id}.part`);
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function exists(file: string): boolean {
+  return fs.existsSync(file);
+}

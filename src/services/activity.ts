@@ -18,12 +18,18 @@ export interface ActivityEvent {
   fileId?: string | null;
   ip: string;
   userAgent: string;
+  /** Optional when the caller already has them; the recorder looks up what is missing. */
+  fileOwnerId?: string | null;
+  fileName?: string | null;
+  userName?: string | null;
 }
 
 /** Records events without ever slowing or failing the request that caused them. */
 export interface ActivityRecorder {
   /** Fire-and-forget: returns at once; a failure is logged, never thrown. */
   record(event: ActivityEvent): void;
+  /** Resolves when the writes started so far have settled (tests, shutdown). */
+  flush?(): Promise<void>;
 }
 
 /** Until an activity store is wired (comments/activity issue), events are only logged at debug level. */

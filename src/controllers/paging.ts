@@ -1,0 +1,14 @@
+const first = (value: unknown) => (Array.isArray(value) ? value[0] : value);
+
+/** A page number or page size from the URL: `fallback` when absent, capped at `max`, null when unreadable. */
+export function readPositiveInt(value: unknown, fallback: number, max: number): number | null {
+  const raw = first(value);
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) < 1) return null;
+  return Math.min(Number(raw), max);
+}
+
+/** How many pages `total` items make at `perPage` (at least one, so "page 1 of 1" reads right when empty). */
+export function pageCount(total: number, perPage: number): number {
+  return Math.max(1, Math.ceil(total / perPage));
+}

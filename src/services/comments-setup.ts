@@ -1,0 +1,111 @@
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { connectWithRetry, createMongoConnection, type MongoConnector } from '../models/mongo';
+import type { SqlModels } from '../models/sql';
+import type { ActivityRepository } from '../repositories/activity';
+import type { CommentRepository } from '../repositories/comments';
+import { createFileRepository } from '../repositories/files';
+import { createMongoActivityRepository } from '../repositories/mongo/activity';
+import { createMongoCommentRepository } from '../repositories/mongo/comments';
+import { createSqlActivityRepository } from '../repositories/sql/activity';
+import { createSqlCommentRepository } from '../repositories/sql/comments';
+import type { AccountService } from './accounts';
+import { createActivityService, type ActivityService } from './activity-log';
+import { createCommentService, type CommentService } from './comments';
+import type { FileService } from './files';
+
+const PRUNE_EVERY_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Comments and activity as deps.ts wires them: MongoDB when MONGODB_URI is set, else the SQL tables. */
+export interface CommentsFeature {
+  comments: CommentService;
+  activity: ActivityService;
+  /** The 'mongodb' readiness check, when MongoDB is configured. */
+  readiness: { name: string; ping(): Promise<void> } | null;
+  /** Connects to MongoDB (with retry, in the background) or schedules pruning of old SQL events. */
+  start(): Promise<void>;
+  /** Waits for activity writes in flight, then closes the MongoDB connection. */
+  close(): Promise<void>;
+}
+
+interface Stores {
+  comments: CommentRepository;
+  activity: ActivityRepository;
+  readiness: CommentsFeature['readiness'];
+  connect(): MongoConnector | null;
+}
+
+function createStores(config: Config, models: SqlModels, logger: Logger): Stores {
+  if (!config.mongodbUri) {
+    return {
+      comments: createSqlCommentRepository(models.Comment),
+      activity: createSqlActivityRepository(models.Activity),
+      readiness: null,
+      connect: () => null,
+    };
+  }
+  const uri = config.mongodbUri;
+  const mongo = createMongoConnection({ activityTtlDays: config.activityTtlDays });
+  return {
+    comments: createMongoCommentRepository(mongo.models.Comment),
+    activity: createMongoActivityRepository(mongo.models.Activity),
+    readiness: {
+      name: 'mongodb',
+      async ping() {
+        const db = mongo.connection.readyState === 1 ? mongo.connection.db : undefined;
+        if (!db) throw new Error('not connected');
+        await db.command({ ping: 1 });
+      },
+    },
+    connect: () => connectWithRetry(mongo.connection, uri, logger),
+  };
+}
+
+/** Builds both services and registers the comment cascade on file deletion. */
+export function createCommentsFeature(deps: {
+  config: Config;
+  models: SqlModels;
+  files: FileService;
+  accounts: AccountService;
+  logger: Logger;
+}): CommentsFeature {
+  const { config, logger } = deps;
+  const stores = createStores(config, deps.models, logger);
+  const fileRows = createFileRepository(deps.models.File, deps.models.User);
+  const activity = createActivityService({
+    store: stores.activity,
+    lookups: {
+      file: (id) => fileRows.findById(id),
+      user: (id) => deps.accounts.findById(id),
+    },
+    logger,
+  });
+  const comments = createCommentService({ store: stores.comments, files: deps.files, activity });
+  deps.files.onDelete((file) => comments.removeAllOf(file));
+
+  let connector: MongoConnector | null = null;
+  let pruner: NodeJS.Timeout | undefined;
+  const prune = () =>
+    stores.activity
+      .prune(new Date(Date.now() - config.activityTtlDays * DAY_MS))
+      .catch((err: Error) => logger.warn({ error: err.message }, 'activity pruning failed'));
+
+  return {
+    comments,
+    activity,
+    readiness: stores.readiness,
+    async start() {
+      connector = stores.connect();
+      if (connector) return;
+      await prune();
+      pruner = setInterval(prune, PRUNE_EVERY_MS);
+      pruner.unref();
+    },
+    async close() {
+      clearInterval(pruner);
+      await activity.flush();
+      await connector?.stop();
+    },
+  };
+}

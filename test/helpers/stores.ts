@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import mongoose from 'mongoose';
+import { newId } from '../../src/lib/ids';
+import { createLogger } from '../../src/logger';
+import { connectWithRetry, createMongoConnection } from '../../src/models/mongo';
+import type { ActivityRepository } from '../../src/repositories/activity';
+import type { CommentRepository } from '../../src/repositories/comments';
+import type { FileRecord } from '../../src/repositories/files';
+import { createMongoActivityRepository } from '../../src/repositories/mongo/activity';
+import { createMongoCommentRepository } from '../../src/repositories/mongo/comments';
+import { createSqlActivityRepository } from '../../src/repositories/sql/activity';
+import { createSqlCommentRepository } from '../../src/repositories/sql/comments';
+import type { User } from '../../src/repositories/users';
+import { buildTestApp, type TestApp } from './app';
+import { DATABASES } from './databases';
+
+/** Where comments and activity live: the SQL stand-ins, or a real MongoDB. */
+export type StoreKind = 'sqlite' | 'mysql' | 'mongodb';
+
+/** The SQL stores always run; MongoDB only when TEST_MONGODB_URI names a real server. */
+export const SQL_STORES: StoreKind[] = DATABASES;
+export const MONGODB_URI = process.env.TEST_MONGODB_URI ?? null;
+
+/** A unique database on the test MongoDB server, so parallel test files never meet. */
+function uniqueMongoUri(): string {
+  const url = new URL(MONGODB_URI as string);
+  url.pathname = `/depot_t_${randomBytes(6).toString('hex')}`;
+  return url.toString();
+}
+
+/** A test app whose comments and activity use `kind` (MongoDB runs beside SQLite for the rest). */
+export async function buildStoreApp(kind: StoreKind): Promise<TestApp & { mongoUri?: string }> {
+  if (kind !== 'mongodb') return buildTestApp({ db: kind });
+  const mongoUri = uniqueMongoUri();
+  const t = await buildTestApp({ db: 'sqlite', env: { MONGODB_URI: mongoUri } });
+  const close = t.close.bind(t);
+  return Object.assign(t, {
+    mongoUri,
+    async close() {
+      await close();
+      const admin = await mongoose.createConnection(mongoUri).asPromise();
+      await admin.dropDatabase();
+      await admin.close();
+    },
+  });
+}
+
+/** The repositories over the same data the app uses (for store-level contract cases). */
+export function openStores(
+  kind: StoreKind,
+  t: TestApp & { mongoUri?: string },
+): { comments: CommentRepository; activity: ActivityRepository; close(): Promise<void> } {
+  if (kind !== 'mongodb') {
+    return {
+      comments: createSqlCommentRepository(t.deps.models.Comment),
+      activity: createSqlActivityRepository(t.deps.models.Activity),
+      close: async () => undefined,
+    };
+  }
+  const mongo = createMongoConnection({ activityTtlDays: t.deps.config.activityTtlDays });
+  const connector = connectWithRetry(
+    mongo.connection,
+    t.mongoUri as string,
+    createLogger({ level: 'silent' }),
+  );
+  return {
+    comments: createMongoCommentRepository(mongo.models.Comment),
+    activity: createMongoActivityRepository(mongo.models.Activity),
+    close: () => connector.stop(),
+  };
+}
+
+/** A stored file owned by `owner` (real content in storage, a real row). */
+export async function storedFile(
+  t: TestApp,
+  owner: User,
+  options: { visibility?: 'private' | 'public'; name?: string; content?: string } = {},
+): Promise<FileRecord> {
+  // Activity writes still in flight would race the registration's SQLite transaction.
+  await t.deps.activity.flush();
+  const id = newId();
+  const stored = await t.deps.storage.put(id, Readable.from([options.content ?? 'hello depot\n']));
+  const file = await t.deps.files.register({
+    id,
+    owner,
+    name: options.name ?? `notes-${id.slice(0, 6)}.txt`,
+    type: 'text/plain',
+    size: stored.size,
+    sha256: stored.sha256,
+    storageKey: stored.key,
+  });
+  if (options.visibility === 'public')
+    return t.deps.files.update(file.id, owner, { visibility: 'public' });
+  return file;
+}

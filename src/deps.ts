@@ -10,12 +10,24 @@ import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createSequelize, defineModels, type SqlModels } from './models/sql';
 import { LocalDiskStorage } from './storage/local-disk';
-import { createSqlSessionStore, type SessionStore } from './repositories/sessions';
+import {
+  createSqlSessionStore,
+  scheduleSessionPruning,
+  type SessionStore,
+} from './repositories/sessions';
 import { createUserRepository } from './repositories/users';
 import { createAccountService, type AccountService } from './services/accounts';
-import { createLoggingActivityRecorder, type ActivityRecorder } from './services/activity';
+import type { ActivityService } from './services/activity-log';
+import type { CommentService } from './services/comments';
+import { createCommentsFeature } from './services/comments-setup';
+import type { FileService } from './services/files';
+import { createFilesFeature } from './services/files-setup';
+import { createShareRepository } from './repositories/shares';
+import { createFileRepository } from './repositories/files';
+import { createShareService, type ShareService } from './services/shares';
 import { createAttemptLimiter, type AttemptLimiter } from './services/rate-limit';
 import { createTokenService, type TokenService } from './services/tokens';
+import { createUploadsFeature, type UploadsFeature } from './services/uploads';
 import { createWechatClient, type WechatClient } from './services/wechat';
 import { createViews } from './views';
 
@@ -42,7 +54,15 @@ export interface AppDeps {
   tokens: TokenService;
   loginLimiter: AttemptLimiter;
   wechat: WechatClient | null;
-  activity: ActivityRecorder;
+  /** Fire-and-forget event recorder (ActivityRecorder) plus the reads of /activity and the file page. */
+  activity: ActivityService;
+  comments: CommentService;
+  files: FileService;
+  uploads: UploadsFeature;
+  /** Share links (tokens, expiry, download limits, passwords). */
+  shares: ShareService;
+  /** Failed share-password attempts, per IP and link (same budget as sign-in). */
+  shareLimiter: AttemptLimiter;
   /** Background work started after migrations (sweeps, store connections); optional per feature. */
   start?(): Promise<void>;
   close(): Promise<void>;
@@ -77,22 +97,52 @@ export async function createDeps(
     cache: config.env !== 'development',
     assets,
   });
-  const sessionStore = redis
-    ? redisStore({ client: redis })
-    : createSqlSessionStore(models.Session);
+  const sqlSessions = redis ? null : createSqlSessionStore(models.Session);
+  const sessionStore = redis ? redisStore({ client: redis }) : (sqlSessions as SessionStore);
+  let stopSessionPruning = () => {};
   const accounts = createAccountService({
     sequelize,
     users: createUserRepository(models.User),
     hashParams: options.hashParams,
   });
+  const filesFeature = createFilesFeature({ sequelize, models, storage, logger, config });
+  const commentsFeature = createCommentsFeature({
+    config,
+    models,
+    files: filesFeature.service,
+    accounts,
+    logger,
+  });
+  const fileRows = createFileRepository(models.File, models.User);
+  const shares = createShareService({
+    shares: createShareRepository({ sequelize, Share: models.Share, File: models.File }),
+    files: filesFeature.service,
+    findFile: (id) => fileRows.findById(id),
+    hashParams: options.hashParams,
+  });
   const { appId, secret, apiBase } = config.wechat;
   const readiness: ReadinessCheck[] = [{ name: 'database', ping: () => sequelize.authenticate() }];
   if (redis) readiness.push({ name: 'redis', ping: async () => void (await redis.ping()) });
+  if (commentsFeature.readiness) readiness.push(commentsFeature.readiness);
+
+  const metrics = createMetrics({ withDefaults: options.processMetrics ?? false });
+  const uploads = createUploadsFeature({
+    model: models.Upload,
+    storage,
+    files: filesFeature.service,
+    findUser: (id) => accounts.findById(id),
+    redis,
+    activity: commentsFeature.activity,
+    metrics,
+    logger,
+    maxUploadBytes: config.maxUploadBytes,
+    expiryMs: config.uploadExpiryMs,
+  });
 
   return {
     config,
     logger,
-    metrics: createMetrics({ withDefaults: options.processMetrics ?? false }),
+    metrics,
     sequelize,
     models,
     redis,
@@ -111,12 +161,27 @@ export async function createDeps(
             logger,
           )
         : null,
-    activity: createLoggingActivityRecorder(logger),
+    activity: commentsFeature.activity,
+    comments: commentsFeature.comments,
+    files: filesFeature.service,
+    uploads,
+    shares,
+    shareLimiter: createAttemptLimiter({ redis, keyPrefix: 'share-password-fail' }),
     async start() {
       // Temp files older than a day can only be leftovers of a crash mid-write.
       await storage.sweepTemp(86_400_000);
+      if (sqlSessions) stopSessionPruning = scheduleSessionPruning(sqlSessions, logger);
+      // Before the files sweep: an interrupted completion's content must be registered, not taken for an orphan.
+      await uploads.start();
+      await filesFeature.start();
+      await commentsFeature.start();
     },
     async close() {
+      stopSessionPruning();
+      filesFeature.stop();
+      uploads.stop();
+      // Before the database closes: activity writes still in flight go to it.
+      await commentsFeature.close();
       await sequelize.close();
       if (redis) redis.disconnect();
     },

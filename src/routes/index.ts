@@ -2,12 +2,26 @@ import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import type { AppDeps } from '../deps';
 import { apiAuthRoutes } from './api';
+import { commentsRoutes } from './comments';
+import { filesRoutes } from './files';
 import { healthRoutes } from './health';
 import { pageRoutes } from './pages';
+import { downloadAndShareRoutes } from './shares';
+import { uploadRoutes } from './uploads';
 
 /** Every router of the app, in one list; a feature adds its router here. */
 export function createRoutes(deps: AppDeps): Middleware {
-  const routers = [healthRoutes(deps), pageRoutes(deps), ...apiAuthRoutes(deps)];
+  const routers = [
+    healthRoutes(deps),
+    pageRoutes(deps),
+    ...apiAuthRoutes(deps),
+    // Before the files routes: it adds the share list to the file page they render.
+    ...downloadAndShareRoutes(deps),
+    // Before the files routes too: it adds the comments and activity to the file page.
+    ...commentsRoutes(deps),
+    ...filesRoutes(deps),
+    uploadRoutes(deps),
+  ];
   const stack = routers.flatMap((router) => [
     router.routes(),
     router.allowedMethods(),

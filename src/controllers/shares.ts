@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { TooManyRequests, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
 import { inlineContentType } from '../lib/inline-types';
 import { flash } from '../middleware/flash';
 import type { ActivityRecorder } from '../services/activity';
@@ -91,19 +91,13 @@ export function createSharesController(
     async unlock(ctx: Context) {
       const opened = await openShare(ctx);
       const key = `${ctx.ip}|${opened.share.id}`;
-      try {
-        await deps.limiter.assertAllowed(key);
-      } catch (err) {
-        if (err instanceof TooManyRequests)
-          ctx.set('Retry-After', err.headers?.['Retry-After'] ?? '900');
-        throw err;
-      }
+      // Spend an attempt before checking, so parallel guesses cannot slip through (reset on success).
+      await deps.limiter.attempt(key);
       const password =
         typeof (ctx.request.body as Body | undefined)?.password === 'string'
           ? String((ctx.request.body as Body).password)
           : '';
       if (!(await shares.verifyPassword(opened.share, password))) {
-        await deps.limiter.recordFailure(key);
         ctx.status = 401;
         return ctx.render('pages/shares/password.njk', {
           token: ctx.params.token,

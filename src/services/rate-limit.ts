@@ -18,10 +18,6 @@ export interface AttemptLimiter {
    * Call reset(key) after a success, so only failures stay counted.
    */
   attempt(key: string): Promise<void>;
-  /** Throws TooManyRequests when the key has no attempts left, without spending one. */
-  assertAllowed(key: string): Promise<void>;
-  /** Spends one attempt after a failure (for callers that check first, then count). */
-  recordFailure(key: string): Promise<void>;
   reset(key: string): Promise<void>;
 }
 
@@ -43,28 +39,15 @@ export function createAttemptLimiter(options: {
     ? new RateLimiterRedis({ ...settings, storeClient: options.redis })
     : new RateLimiterMemory(settings);
 
-  async function consume(key: string): Promise<RateLimiterRes | null> {
-    try {
-      await limiter.consume(key);
-      return null;
-    } catch (rejection) {
-      // A RateLimiterRes rejection means "over budget"; anything else (Redis down) is a real failure.
-      if (rejection instanceof RateLimiterRes) return rejection;
-      throw rejection;
-    }
-  }
-
   return {
     async attempt(key) {
-      const refused = await consume(key);
-      if (refused) throw refusal(refused);
-    },
-    async assertAllowed(key) {
-      const state = await limiter.get(key);
-      if (state && state.consumedPoints >= FAILED_ATTEMPTS_ALLOWED) throw refusal(state);
-    },
-    async recordFailure(key) {
-      await consume(key);
+      try {
+        await limiter.consume(key);
+      } catch (rejection) {
+        // A RateLimiterRes rejection means "over budget"; anything else (Redis down) is a real failure.
+        if (rejection instanceof RateLimiterRes) throw refusal(rejection);
+        throw rejection;
+      }
     },
     async reset(key) {
       await limiter.delete(key);

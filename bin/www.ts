@@ -1,4 +1,5 @@
 /** Starts Depot: config, connections, migrations, HTTP server, and a graceful stop on SIGTERM/SIGINT. */
+import './threadpool';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app';

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { User } from '../repositories/users';
 
@@ -19,10 +20,12 @@ export interface IssuedToken {
 
 /** Signs access tokens (verification lives in the jwt middleware with the same pinned settings). */
 export function createTokenService(options: { secret: string; ttlSeconds: number }) {
+  // A KeyObject, so jsonwebtoken does not try to parse the secret as a PEM key on every signature.
+  const key = createSecretKey(Buffer.from(options.secret));
   return {
     issue(user: User): IssuedToken {
       const claims: TokenClaims = { sub: user.id, ver: user.tokenVersion };
-      const access_token = jwt.sign(claims, options.secret, {
+      const access_token = jwt.sign(claims, key, {
         algorithm: JWT_ALGORITHM,
         expiresIn: options.ttlSeconds,
         issuer: JWT_ISSUER,

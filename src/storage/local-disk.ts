@@ -53,7 +53,8 @@ class EarlyFlush {
 /** Contents on local disk under UPLOAD_DIR, sharded by key (`ab/abcdef...`), written atomically. */
 export class LocalDiskStorage implements Storage {
   readonly root: string;
-  private readonly hasher = new ParallelSha256();
+  /** The hashing thread, shared with the resumable uploads' running hashes. */
+  readonly hasher = new ParallelSha256();
 
   constructor(root: string) {
     this.root = path.resolve(root);

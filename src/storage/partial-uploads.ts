@@ -52,10 +52,21 @@ export class PartialUploads {
   /**
    * Opens the partial file for appending at `offset`. `finish()` cuts off anything past what was written
    * (left by an earlier request that failed half-way) and closes the file; call it whatever happened.
+   * `written` hears of each range as it reaches the file (see PositionedSink).
    */
-  async openAt(id: string, offset: number): Promise<PartialWriter> {
+  async openAt(
+    id: string,
+    offset: number,
+    written?: (position: number, length: number) => Promise<void>,
+  ): Promise<PartialWriter> {
     const handle = await fsp.open(this.pathFor(id), 'r+');
-    const sink = new PositionedSink(handle, offset, SYNC_EVERY_BYTES, () => this.flush(id));
+    const sink = new PositionedSink(
+      handle,
+      offset,
+      SYNC_EVERY_BYTES,
+      () => this.flush(id),
+      written,
+    );
     return {
       sink,
       async finish() {

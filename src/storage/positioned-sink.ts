@@ -7,8 +7,9 @@ const HIGH_WATER_MARK = 4 * 1024 * 1024;
 /**
  * Writes a stream into an open file from `position` on, batching queued chunks into one writev, and calls
  * `flushInBackground` each time another `syncEvery` bytes of the file are written, so the data reaches the
- * disk while the upload runs and the final fsync at completion has little left to do. The handle stays
- * open: its owner closes it.
+ * disk while the upload runs and the final fsync at completion has little left to do. `written`, when
+ * given, hears of every range that reached the file (the next write waits for it). The handle stays open:
+ * its owner closes it.
  */
 export class PositionedSink extends Writable {
   private nextSyncAt: number;
@@ -18,6 +19,7 @@ export class PositionedSink extends Writable {
     private position: number,
     private readonly syncEvery: number,
     private readonly flushInBackground: () => void,
+    private readonly written?: (position: number, length: number) => Promise<void>,
   ) {
     super({ highWaterMark: HIGH_WATER_MARK });
     this.nextSyncAt = (Math.floor(position / syncEvery) + 1) * syncEvery;
@@ -40,7 +42,9 @@ export class PositionedSink extends Writable {
     let pending = buffers;
     while (pending.length) {
       const { bytesWritten } = await this.handle.writev(pending, this.position);
+      const start = this.position;
       this.position += bytesWritten;
+      if (this.written && bytesWritten > 0) await this.written(start, bytesWritten);
       pending = remainder(pending, bytesWritten);
     }
     if (this.position >= this.nextSyncAt) {

@@ -241,6 +241,27 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
         .expect(200);
       expect(file.body.sha256).toBe(sha256(Buffer.concat([chunk, chunk])));
     });
+    it('keeps the right sha256 when a refused chunk comes between accepted ones (hash on the hashing thread)', async () => {
+      const data = randomBytes(600_000);
+      const { id, url } = await createUpload(t, auth, data.length);
+      const sha1 = (bytes: Buffer) => createHash('sha1').update(bytes).digest('base64');
+      await patch(url, 0, data.subarray(0, 250_000)).expect(204);
+      // Other bytes than the ones announced: refused, so the running hash must not take them in.
+      await patch(url, 250_000, randomBytes(300_000))
+        .set('Upload-Checksum', `sha1 ${sha1(data.subarray(250_000, 550_000))}`)
+        .expect(460);
+      expect(fs.statSync(partialPath(t, id)).size).toBe(250_000);
+      await patch(url, 250_000, data.subarray(250_000, 550_000))
+        .set('Upload-Checksum', `sha1 ${sha1(data.subarray(250_000, 550_000))}`)
+        .expect(204);
+      await patch(url, 550_000, data.subarray(550_000)).expect(204);
+      const file = await request(t.server)
+        .get(`/api/files/${id}`)
+        .set('Authorization', auth)
+        .expect(200);
+      expect(file.body.sha256).toBe(sha256(data));
+      expect(sha256(fs.readFileSync(t.deps.storage.pathFor(id)))).toBe(sha256(data));
+    });
   });
 
   describe("someone else's upload", () => {

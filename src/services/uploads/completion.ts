@@ -41,8 +41,10 @@ export function createUploadCompleter(deps: CompletionDeps): UploadCompleter {
   async function moveContent(record: UploadRecord): Promise<string | null> {
     const { id, size } = record;
     if ((await deps.partials.size(id)) !== null) {
-      const sha256 = deps.hashes.digestAt(id, size) ?? (await sha256Of(deps.partials.read(id)));
+      // The hashing thread finishes while the disk syncs.
+      const cached = deps.hashes.digestAt(id, size);
       await deps.partials.sync(id);
+      const sha256 = (await cached) ?? (await sha256Of(deps.partials.read(id)));
       await deps.partials.touch(id); // fresh mtime: the files sweep must not take it for an old orphan
       await deps.storage.adopt(deps.partials.pathFor(id), id);
       return sha256;

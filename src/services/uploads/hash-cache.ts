@@ -1,48 +1,63 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { HashJob, ParallelSha256 } from '../../storage/parallel-hash';
 
 interface Entry {
-  hash: Hash;
+  job: HashJob;
   offset: number;
   touched: number;
 }
 
 /**
  * The running SHA-256 of each upload this instance is receiving, with the offset it has reached, so the
- * digest is ready when the last byte lands. An entry that does not match the upload's offset (bytes went to
- * another instance, or the process restarted) is useless: the completion then rehashes the partial file.
+ * digest is ready when the last byte lands. The hash state lives on the hashing thread (one job per upload),
+ * so hashing runs on another core than the request parsing. An entry that does not match the upload's
+ * offset (bytes went to another instance, the process restarted, a chunk was refused) is useless: the
+ * completion then rehashes the partial file.
  */
 export class HashCache {
   private readonly entries = new Map<string, Entry>();
 
+  constructor(private readonly hasher: ParallelSha256) {}
+
   /** The hash positioned at `offset` (taken out of the cache), a new one at 0, or null when it is lost. */
-  take(id: string, offset: number): Hash | null {
+  take(id: string, offset: number): HashJob | null {
     const entry = this.entries.get(id);
     this.entries.delete(id);
-    if (entry && entry.offset === offset) return entry.hash;
-    return offset === 0 ? createHash('sha256') : null;
+    if (entry && entry.offset === offset) return entry.job;
+    entry?.job.abort();
+    return offset === 0 ? this.hasher.start() : null;
   }
 
-  /** Keeps `hash` as the state of `id` after `offset` bytes. */
-  put(id: string, hash: Hash, offset: number): void {
-    this.entries.set(id, { hash, offset, touched: Date.now() });
+  /** Keeps `job` as the state of `id` after `offset` bytes. */
+  put(id: string, job: HashJob, offset: number): void {
+    this.entries.set(id, { job, offset, touched: Date.now() });
   }
 
-  /** The hex digest when the cached hash covers exactly `size` bytes, else null. */
-  digestAt(id: string, size: number): string | null {
+  /**
+   * The hex digest when the cached hash covers exactly `size` bytes, else null (also when the hashing thread
+   * failed). Takes the entry out: a retry of the completion rehashes the file.
+   */
+  async digestAt(id: string, size: number): Promise<string | null> {
     const entry = this.entries.get(id);
     if (!entry || entry.offset !== size) return null;
-    return entry.hash.copy().digest('hex');
+    this.entries.delete(id);
+    return entry.job.digest().catch(() => {
+      entry.job.abort();
+      return null;
+    });
   }
 
+  /** Forgets `id` and frees its state on the hashing thread. */
   delete(id: string): void {
+    this.entries.get(id)?.job.abort();
     this.entries.delete(id);
   }
 
   /** Drops entries idle for longer than `maxIdleMs` (their uploads expired or moved elsewhere). */
   prune(maxIdleMs: number): void {
     const before = Date.now() - maxIdleMs;
-    for (const [id, entry] of this.entries) if (entry.touched < before) this.entries.delete(id);
+    for (const [id, entry] of this.entries) if (entry.touched < before) this.delete(id);
   }
 
   get size(): number {

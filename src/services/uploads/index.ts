@@ -61,7 +61,7 @@ export interface UploadsFeature {
 export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
   const uploads = createUploadRepository(deps.model);
   const partials = new PartialUploads(deps.storage.root);
-  const hashes = new HashCache();
+  const hashes = new HashCache(deps.storage.hasher);
   const locker: Locker = deps.redis
     ? new RedisLocker(deps.redis, { acquireTimeoutMs: LOCK_WAIT_MS })
     : new MemoryLocker({ acquireLockTimeout: LOCK_WAIT_MS });

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataStore, ERRORS, Upload } from '@tus/utils';
@@ -10,6 +10,9 @@ import { currentUploadScope, type ExpectedChecksum } from './request-scope';
 
 /** The tus error a failed Upload-Checksum gets (460 is the status the checksum extension defines). */
 export const CHECKSUM_MISMATCH = { status_code: 460, body: 'Checksum Mismatch\n' };
+
+/** File bytes handed to the hashing thread per message while a PATCH streams in. */
+const HASH_RANGE_BYTES = 8 * 1024 * 1024;
 
 /** Everything the store works with. */
 export interface TusStoreDeps {
@@ -73,34 +76,54 @@ export class DepotTusStore extends DataStore {
   override async write(stream: Readable, id: string, offset: number): Promise<number> {
     const expected = currentUploadScope()?.checksum ?? null;
     const running = this.deps.hashes.take(id, offset);
-    const rollback = expected && running ? running.copy() : null;
-    const writer = await this.deps.partials.openAt(id, offset);
-    const received = await this.receive(stream, writer.sink, running, expected);
+    const path = this.deps.partials.pathFor(id);
+    // Without a checksum every written byte is kept: the hashing thread reads the file back as it grows
+    // (HASH_RANGE_BYTES at a time). With one, the bytes are hashed only once they are accepted, so a refused
+    // chunk never reaches the hash. `fed`: where the ranges given to the hashing thread end.
+    let fed = offset;
+    const hashAsWritten =
+      running && !expected
+        ? async (position: number, length: number) => {
+            if (position + length - fed < HASH_RANGE_BYTES) return;
+            const from = fed;
+            fed = position + length;
+            await new Promise<void>((ready) => running.updateFromFile(path, from, fed - from, ready));
+          }
+        : undefined;
+    const writer = await this.deps.partials.openAt(id, offset, hashAsWritten);
+    const received = await this.receive(stream, writer.sink, expected);
     const onDisk = await writer.finish();
+    const keep = (kept: number) => {
+      if (!running) return;
+      // The hash follows what the sink wrote; should the offset differ, it is useless (completion rehashes).
+      if (!expected && kept !== onDisk) return running.abort();
+      running.updateFromFile(path, fed, kept - fed, () => undefined);
+      this.deps.hashes.put(id, running, kept);
+    };
     if (received.error) {
-      // Keep what reached the file (tus resumes from there); the running hash may be ahead of it: drop it.
+      // Keep what reached the file (tus resumes from there).
       const kept = Math.min(onDisk, offset + received.bytes);
       await this.deps.uploads.setOffset(id, kept);
       this.deps.metrics.bytesUploaded.inc(Math.max(0, kept - offset));
+      keep(kept);
       throw received.error;
     }
     if (expected && received.checksum && !timingSafeEqualDigest(received.checksum, expected)) {
       await this.deps.partials.truncate(id, offset);
-      if (rollback) this.deps.hashes.put(id, rollback, offset);
+      keep(offset);
       throw CHECKSUM_MISMATCH;
     }
     const newOffset = offset + received.bytes;
     await this.deps.uploads.setOffset(id, newOffset);
     this.deps.metrics.bytesUploaded.inc(received.bytes);
-    if (running) this.deps.hashes.put(id, running, newOffset);
+    keep(newOffset);
     return newOffset;
   }
 
-  /** Streams the body into the partial file, hashing as it goes; resolves (never rejects) with what happened. */
+  /** Streams the body into the partial file, checksumming as it goes; resolves (never rejects) with what happened. */
   private async receive(
     stream: Readable,
     sink: Writable,
-    running: Hash | null,
     expected: ExpectedChecksum | null,
   ): Promise<{ bytes: number; checksum: Buffer | null; error: unknown }> {
     const checksum = expected ? createHash(expected.algorithm) : null;
@@ -108,7 +131,6 @@ export class DepotTusStore extends DataStore {
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         bytes += chunk.length;
-        running?.update(chunk);
         checksum?.update(chunk);
         done(null, chunk);
       },

@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ParallelSha256 } from '../../../src/storage/parallel-hash';
 
 const reference = (chunks: Buffer[]) => {
@@ -61,5 +64,45 @@ describe('ParallelSha256', () => {
     const next = hasher.start();
     await feed(next, [Buffer.from('fresh thread')]);
     await expect(next.digest()).resolves.toBe(reference([Buffer.from('fresh thread')]));
+  });
+
+  describe('updateFromFile', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-hash-'));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const fromFile = (
+      job: ReturnType<ParallelSha256['start']>,
+      file: string,
+      position: number,
+      length: number,
+    ) => new Promise<void>((ready) => job.updateFromFile(file, position, length, ready));
+
+    it('hashes ranges read back from a file, in order with bytes given to update()', async () => {
+      const data = randomBytes(3_500_000);
+      const file = path.join(dir, 'ranges');
+      fs.writeFileSync(file, data);
+      const job = hasher.start();
+      await feed(job, [Buffer.from('head')]);
+      await fromFile(job, file, 0, 1_000_001);
+      await fromFile(job, file, 1_000_001, 0);
+      await fromFile(job, file, 1_000_001, data.length - 1_000_001);
+      await expect(job.digest()).resolves.toBe(reference([Buffer.from('head'), data]));
+    });
+
+    it('fails the digest when the range cannot be read, instead of hashing less', async () => {
+      const file = path.join(dir, 'short');
+      fs.writeFileSync(file, randomBytes(10));
+      const short = hasher.start();
+      await fromFile(short, file, 0, 20);
+      await expect(short.digest()).rejects.toThrow(/shorter/);
+      const missing = hasher.start();
+      await fromFile(missing, path.join(dir, 'missing'), 0, 5);
+      await expect(missing.digest()).rejects.toThrow(/ENOENT/);
+      const next = hasher.start();
+      await feed(next, [Buffer.from('still works')]);
+      await expect(next.digest()).resolves.toBe(reference([Buffer.from('still works')]));
+    });
   });
 });

@@ -13,8 +13,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { buildSync } from 'esbuild';
 import { parseSize } from '../src/lib/units';
+import { bundleForNode } from './lib/bundle';
 
 const arg = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -54,18 +54,10 @@ const REPO_ROOT = path.resolve(__dirname, '..');
  * a compiled deployment's memory and CPU, without tsx's loader and source maps in the server process.
  */
 function bundleServers(dir: string): string {
-  const outfile = path.join(dir, 'download-servers.cjs');
-  buildSync({
-    entryPoints: [path.join(__dirname, 'download-servers.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    outfile,
-    logLevel: 'warning',
-  });
-  return outfile;
+  return bundleForNode(
+    path.join(__dirname, 'download-servers.ts'),
+    path.join(dir, 'download-servers.cjs'),
+  );
 }
 
 let serversScript = path.join(__dirname, 'download-servers.ts');

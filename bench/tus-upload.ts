@@ -16,8 +16,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { buildSync } from 'esbuild';
 import { formatSize, parseSize } from '../src/lib/units';
+import { bundleForNode } from './lib/bundle';
 
 const CHUNK = 8 * 1024 * 1024;
 const BLOCK = randomBytes(CHUNK);
@@ -139,18 +139,7 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 
 /** This file bundled for plain node (the children), with the packages left to node_modules. */
 function bundleSelf(dir: string): string {
-  const outfile = path.join(dir, 'tus-upload-bench.cjs');
-  buildSync({
-    entryPoints: [__filename],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    outfile,
-    logLevel: 'warning',
-  });
-  return outfile;
+  return bundleForNode(__filename, path.join(dir, 'tus-upload-bench.cjs'));
 }
 
 let childScript = __filename;

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { bundleForNode } from './bundle';
 
 export interface ChildServer<T> {
   child: ChildProcess;
@@ -11,16 +12,18 @@ export interface ChildServer<T> {
   stop(): Promise<void>;
 }
 
+let bundled: string | undefined;
+
 /** Runs `upload-servers.ts <args>`; resolves once it prints its {port, ...} line. */
 export async function startChildServer<T>(args: string[]): Promise<ChildServer<T>> {
+  // Plain node on a bundle, as `npm start` runs Depot (tsx's loader would add ~50 MB to the RSS measured).
+  bundled ??= bundleForNode(path.join(__dirname, '..', 'upload-servers.ts'));
   const child = spawn(
     process.execPath,
     [
       // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      '--import',
-      'tsx',
-      path.join(__dirname, '..', 'upload-servers.ts'),
+      bundled,
       ...args,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },

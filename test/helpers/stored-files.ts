@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { Readable } from 'node:stream';
 import { newId } from '../../src/lib/ids';
 import type { FileRecord } from '../../src/repositories/files';
 import type { User } from '../../src/repositories/users';
 import type { TestApp } from './app';
 
 /**
- * A file owned by `owner` with exactly `content`: the bytes go to their storage path and the row
- * through FileService.register (what the upload routes do after storing).
+ * A file owned by `owner` with exactly `content`: the bytes through storage.put and the row through
+ * FileService.register, as the upload routes do.
  */
 export async function storeFile(
   t: TestApp,
@@ -16,20 +15,16 @@ export async function storeFile(
   content: Buffer,
   options: { name?: string; type?: string; visibility?: 'private' | 'public' } = {},
 ): Promise<FileRecord> {
-  // Activity rows written after earlier requests would race the registration's SQLite transaction.
-  await t.deps.activity.flush();
   const id = newId();
-  const file = t.deps.storage.pathFor(id);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
+  const stored = await t.deps.storage.put(id, Readable.from([content]));
   const record = await t.deps.files.register({
     id,
     owner,
     name: options.name ?? 'data.bin',
     type: options.type ?? 'application/octet-stream',
-    size: content.length,
-    sha256: createHash('sha256').update(content).digest('hex'),
-    storageKey: id,
+    size: stored.size,
+    sha256: stored.sha256,
+    storageKey: stored.key,
   });
   if (options.visibility === 'public')
     return t.deps.files.update(id, owner, { visibility: 'public' });

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import mongoose from 'mongoose';
-import { newId } from '../../src/lib/ids';
 import { createLogger } from '../../src/logger';
 import { connectWithRetry, createMongoConnection } from '../../src/models/mongo';
 import type { ActivityRepository } from '../../src/repositories/activity';
@@ -14,6 +12,7 @@ import { createSqlCommentRepository } from '../../src/repositories/sql/comments'
 import type { User } from '../../src/repositories/users';
 import { buildTestApp, type TestApp } from './app';
 import { DATABASES } from './databases';
+import { storeFile } from './stored-files';
 
 /** Where comments and activity live: the SQL stand-ins, or a real MongoDB. */
 export type StoreKind = 'sqlite' | 'mysql' | 'mongodb';
@@ -71,26 +70,15 @@ export function openStores(
   };
 }
 
-/** A stored file owned by `owner` (real content in storage, a real row). */
-export async function storedFile(
+/** A small text file owned by `owner` (real content in storage, a real row). */
+export function storedFile(
   t: TestApp,
   owner: User,
   options: { visibility?: 'private' | 'public'; name?: string; content?: string } = {},
 ): Promise<FileRecord> {
-  // Activity writes still in flight would race the registration's SQLite transaction.
-  await t.deps.activity.flush();
-  const id = newId();
-  const stored = await t.deps.storage.put(id, Readable.from([options.content ?? 'hello depot\n']));
-  const file = await t.deps.files.register({
-    id,
-    owner,
-    name: options.name ?? `notes-${id.slice(0, 6)}.txt`,
+  return storeFile(t, owner, Buffer.from(options.content ?? 'hello depot\n'), {
+    name: options.name ?? `notes-${randomBytes(3).toString('hex')}.txt`,
     type: 'text/plain',
-    size: stored.size,
-    sha256: stored.sha256,
-    storageKey: stored.key,
+    visibility: options.visibility,
   });
-  if (options.visibility === 'public')
-    return t.deps.files.update(file.id, owner, { visibility: 'public' });
-  return file;
 }

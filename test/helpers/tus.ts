@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -40,10 +39,8 @@ export function partialPath(t: TestApp, id: string): string {
   return path.join(t.uploadDir, '.uploads', `${id}.part`);
 }
 
-export function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 export function exists(file: string): boolean {
   return fs.existsSync(file);
 }
+
+export { sha256 } from './stored-files';

@@ -1,37 +1,29 @@
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from './helpers/browser';
-import { startServer, type RunningServer } from './helpers/server';
+import type { Page } from 'playwright-core';
+import { useServerAndBrowser } from './helpers/server';
 
 const USERNAME = 'e2e_alice';
 const PASSWORD = 'correct horse battery';
 
 describe('accounts in Chromium', () => {
-  let server: RunningServer;
-  let browser: Browser;
+  const e2e = useServerAndBrowser();
   let page: Page;
 
   beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    page = await browser.newPage();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    page = await e2e.browser.newPage();
   });
 
   const currentUser = () => page.getByTestId('current-user');
   const signOut = async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL(`${server.baseUrl}/`);
+    await page.waitForURL(`${e2e.server.baseUrl}/`);
     await expect(page.locator('.flash').textContent()).resolves.toContain('You have signed out.');
     expect(await currentUser().count()).toBe(0);
   };
 
   it('registers, signs out, signs in, shows the name, signs out', async () => {
-    await page.goto(`${server.baseUrl}/`);
+    await page.goto(`${e2e.server.baseUrl}/`);
     await page.getByRole('link', { name: 'Create account' }).first().click();
-    await page.waitForURL(`${server.baseUrl}/register`);
+    await page.waitForURL(`${e2e.server.baseUrl}/register`);
 
     // A mismatch first: the error is shown beside the field and the username is kept.
     await page.getByLabel('Username').fill(USERNAME);
@@ -47,12 +39,12 @@ describe('accounts in Chromium', () => {
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByLabel('Confirm password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(`${server.baseUrl}/files`);
+    await page.waitForURL(`${e2e.server.baseUrl}/files`);
     await expect(currentUser().textContent()).resolves.toBe(USERNAME);
     await signOut();
 
     // Coming back to a protected page goes through sign-in and returns there.
-    await page.goto(`${server.baseUrl}/account`);
+    await page.goto(`${e2e.server.baseUrl}/account`);
     await page.waitForURL(/\/login\?next=%2Faccount$/);
     await page.getByLabel('Username').fill(USERNAME);
     await page.getByLabel('Password').fill('not the password');
@@ -62,7 +54,7 @@ describe('accounts in Chromium', () => {
     );
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${server.baseUrl}/account`);
+    await page.waitForURL(`${e2e.server.baseUrl}/account`);
     await expect(page.locator('.flash').textContent()).resolves.toContain(
       `Signed in as ${USERNAME}.`,
     );

@@ -1,38 +1,27 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildUser } from '../helpers/agents';
 import { storedFile } from '../helpers/stores';
-import { launchBrowser } from './helpers/browser';
-import { startServer, type RunningServer } from './helpers/server';
+import { useServerAndBrowser } from './helpers/server';
 
 describe('comments journey in Chromium', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const e2e = useServerAndBrowser();
 
   async function signIn(page: Page, username: string, password: string, next: string) {
-    await page.goto(`${server.baseUrl}/login?next=${encodeURIComponent(next)}`);
+    await page.goto(`${e2e.server.baseUrl}/login?next=${encodeURIComponent(next)}`);
     await page.fill('#f-username', username);
     await page.fill('#f-password', password);
     await Promise.all([page.waitForURL(`**${next}`), page.click('form[action="/login"] button')]);
   }
 
   it('a second user comments on a public file; the owner sees the comment and the activity, then deletes it', async () => {
-    const { t } = server;
+    const { t } = e2e.server;
     const owner = await buildUser(t);
     const visitor = await buildUser(t);
     const file = await storedFile(t, owner.user, { visibility: 'public', name: 'poster.txt' });
     const fileUrl = `/files/${file.id}`;
 
     // The visitor comments; a script-looking body and its line break come back as plain text.
-    const visitorPage = await browser.newPage();
+    const visitorPage = await e2e.browser.newPage();
     await signIn(visitorPage, visitor.user.username, visitor.password, fileUrl);
     const body = 'Lovely poster!\n<b>not bold</b>';
     await visitorPage.fill('#f-comment-body', body);
@@ -48,7 +37,7 @@ describe('comments journey in Chromium', () => {
     await visitorPage.close();
 
     // The owner sees the comment, its author, and the event in the file's activity and on /activity.
-    const ownerPage = await browser.newPage();
+    const ownerPage = await e2e.browser.newPage();
     ownerPage.on('dialog', (dialog) => void dialog.accept());
     await signIn(ownerPage, owner.user.username, owner.password, fileUrl);
     const comment = ownerPage.locator('[data-testid="comment"]');
@@ -68,7 +57,7 @@ describe('comments journey in Chromium', () => {
     );
 
     // The owner deletes the comment (confirming the dialog); it is gone from the page and the store.
-    await ownerPage.goto(`${server.baseUrl}${fileUrl}`);
+    await ownerPage.goto(`${e2e.server.baseUrl}${fileUrl}`);
     await Promise.all([
       ownerPage.waitForURL(`**${fileUrl}#comments`),
       ownerPage.click('[data-testid="comment-delete"] button'),

@@ -1,29 +1,17 @@
 import fs from 'node:fs';
-import type { Browser } from 'playwright-core';
 import { buildUser } from '../helpers/agents';
-import { launchBrowser } from './helpers/browser';
-import { startServer, type RunningServer } from './helpers/server';
+import { useServerAndBrowser } from './helpers/server';
 
 describe('files journey in Chromium', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const e2e = useServerAndBrowser();
 
   it('signs in, uploads two files, sees them listed, opens one, renames it and deletes it', async () => {
-    const { t } = server;
+    const { t } = e2e.server;
     const { user, password } = await buildUser(t);
-    const page = await browser.newPage();
+    const page = await e2e.browser.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
 
-    await page.goto(`${server.baseUrl}/login?next=/files/new`);
+    await page.goto(`${e2e.server.baseUrl}/login?next=/files/new`);
     await page.fill('#f-username', user.username);
     await page.fill('#f-password', password);
     await Promise.all([

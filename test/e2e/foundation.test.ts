@@ -1,23 +1,11 @@
-import type { Browser } from 'playwright-core';
-import { launchBrowser } from './helpers/browser';
-import { startServer, type RunningServer } from './helpers/server';
+import { useServerAndBrowser } from './helpers/server';
 
 describe('foundation pages in Chromium', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const e2e = useServerAndBrowser();
 
   it('renders the home page with its stylesheet loaded', async () => {
-    const page = await browser.newPage();
-    const response = await page.goto(`${server.baseUrl}/`);
+    const page = await e2e.browser.newPage();
+    const response = await page.goto(`${e2e.server.baseUrl}/`);
     expect(response?.status()).toBe(200);
     await expect(page.locator('h1').first().textContent()).resolves.toContain('Your files');
     // The stylesheet applied: the header has the surface colour from app.css.
@@ -31,8 +19,8 @@ describe('foundation pages in Chromium', () => {
   });
 
   it('shows the styled 404 page for a missing page', async () => {
-    const page = await browser.newPage();
-    const response = await page.goto(`${server.baseUrl}/no/such/page`);
+    const page = await e2e.browser.newPage();
+    const response = await page.goto(`${e2e.server.baseUrl}/no/such/page`);
     expect(response?.status()).toBe(404);
     await expect(page.locator('.error-code').textContent()).resolves.toBe('404');
     await page.close();

@@ -2,29 +2,21 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildUser } from '../helpers/agents';
 import { sha256 } from '../helpers/tus';
-import { launchBrowser } from './helpers/browser';
-import { startServer, type RunningServer } from './helpers/server';
+import { useServerAndBrowser } from './helpers/server';
 
 const SIZE = 20 * 1024 * 1024;
 
 describe('resumable uploader in Chromium', () => {
-  let server: RunningServer;
-  let browser: Browser;
+  const e2e = useServerAndBrowser();
   let dir: string;
 
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+  beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'depot-e2e-'));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Upload bandwidth of the page, through the DevTools protocol (-1: unthrottled). */
   async function throttle(page: Page, bytesPerSecond: number) {
@@ -39,17 +31,17 @@ describe('resumable uploader in Chromium', () => {
   }
 
   it('uploads 20 MiB, survives a reload mid-way, resumes from where it stopped and lists the file', async () => {
-    const { t } = server;
+    const { t } = e2e.server;
     const { user, password } = await buildUser(t);
     const data = randomBytes(SIZE);
     const file = path.join(dir, 'holiday video.mp4');
     fs.writeFileSync(file, data);
 
-    const page = await browser.newPage();
+    const page = await e2e.browser.newPage();
     const failures: string[] = [];
     page.on('pageerror', (err) => failures.push(err.message));
     page.on('console', (msg) => msg.type() === 'error' && failures.push(msg.text()));
-    await page.goto(`${server.baseUrl}/login?next=/files/new`);
+    await page.goto(`${e2e.server.baseUrl}/login?next=/files/new`);
     await page.fill('#f-username', user.username);
     await page.fill('#f-password', password);
     await Promise.all([
@@ -95,7 +87,7 @@ describe('resumable uploader in Chromium', () => {
     const stored = await t.deps.files.findVisible(id, user);
     expect(stored).toMatchObject({ name: 'holiday video.mp4', size: SIZE, sha256: sha256(data) });
 
-    await page.goto(`${server.baseUrl}/files`);
+    await page.goto(`${e2e.server.baseUrl}/files`);
     await expect(page.locator('table').textContent()).resolves.toContain('holiday video.mp4');
     expect(failures).toEqual([]);
     await page.close();

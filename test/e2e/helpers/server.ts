@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
 import { buildTestApp, type TestApp, type TestAppOptions } from '../../helpers/app';
+import { launchBrowser } from './browser';
 
 export interface RunningServer {
   t: TestApp;
@@ -23,4 +25,24 @@ export async function startServer(options: TestAppOptions = {}): Promise<Running
       await t.close();
     },
   };
+}
+
+/** One server and one Chromium per test file, started in beforeAll and stopped in afterAll. */
+export interface E2eEnvironment {
+  server: RunningServer;
+  browser: Browser;
+}
+
+/** Registers the hooks; the returned object's fields are set once beforeAll has run. */
+export function useServerAndBrowser(options: TestAppOptions = {}): E2eEnvironment {
+  const env = {} as E2eEnvironment;
+  beforeAll(async () => {
+    env.server = await startServer(options);
+    env.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }

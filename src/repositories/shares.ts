@@ -1,4 +1,4 @@
-import { Op, Transaction, literal, type Sequelize } from 'sequelize';
+import { Op, literal, type Sequelize } from 'sequelize';
 import type { FileModel } from '../models/sql/file';
 import type { ShareModel, ShareRow } from '../models/sql/share';
 
@@ -68,9 +68,9 @@ export function createShareRepository(deps: {
   }
 
   async function countInTransaction(share: ShareRecord, now: Date): Promise<boolean> {
-    // IMMEDIATE takes SQLite's write lock at BEGIN; MySQL locks the row in the UPDATE.
-    const type = isSqlite ? Transaction.TYPES.IMMEDIATE : undefined;
-    return sequelize.transaction({ type }, async (transaction) => {
+    // SQLite transactions take the write lock at BEGIN (IMMEDIATE, src/models/sql/index.ts); MySQL locks the row
+    // in the UPDATE.
+    return sequelize.transaction(async (transaction) => {
       // The limit is checked by the UPDATE itself, so two downloads racing for the last slot
       // cannot both pass: the database lets exactly one of them change the row.
       const [changed] = await Share.update(

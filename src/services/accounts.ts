@@ -1,4 +1,4 @@
-import { Transaction, UniqueConstraintError, type Sequelize } from 'sequelize';
+import { UniqueConstraintError, type Sequelize } from 'sequelize';
 import { ValidationError } from '../errors';
 import { newId } from '../lib/ids';
 import {
@@ -83,9 +83,9 @@ export function createAccountService(deps: {
     passwordHash: string | null;
     wechatOpenid?: string;
   }) {
-    // IMMEDIATE (SQLite only; MySQL ignores it) takes the write lock up front: two concurrent sign-ups then queue
-    // instead of deadlocking on the read-then-write upgrade, and the first-user-is-admin count is serialized.
-    return sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
+    // On SQLite every transaction is IMMEDIATE (src/models/sql/index.ts), so concurrent sign-ups queue and the
+    // first-user-is-admin count is serialized.
+    return sequelize.transaction(async (transaction) => {
       const role = (await users.count(transaction)) === 0 ? 'admin' : 'user';
       return users.create({ id: newId(), role, ...fields }, transaction);
     });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { buildBenchDepot } from './lib/depot';
 
 let beforeExit = async () => {};
 
@@ -32,31 +32,15 @@ function listen(server: http.Server, extra: Record<string, unknown> = {}): void 
 }
 
 async function depot(dir: string, source: string, sha256: string, root: string): Promise<void> {
-  // Imported here so the bare server's RSS is node's alone, not the app's modules.
-  const { createApp } = await import('../src/app');
-  const { loadConfig } = await import('../src/config');
-  const { createDeps } = await import('../src/deps');
-  const { newId } = await import('../src/lib/ids');
-  const { createLogger } = await import('../src/logger');
-  const { migrateToLatest } = await import('../src/models/sql/migrator');
   const databaseUrl = process.env.BENCH_MYSQL_URL
     ? await freshMysqlDatabase(process.env.BENCH_MYSQL_URL)
     : `sqlite:${path.join(dir, 'depot.sqlite')}`;
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: databaseUrl,
-    UPLOAD_DIR: path.join(dir, 'uploads'),
-    LOG_LEVEL: 'warn',
-  });
-  const logger = createLogger(
-    { level: config.logLevel },
-    new Writable({ write: (_c, _e, done) => done() }),
-  );
-  const deps = await createDeps(config, logger, {
-    hashParams: { logN: 10, r: 8, p: 1 },
+  const deps = await buildBenchDepot(dir, {
+    env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
     rootDir: root, // the bundle runs from a temp dir: views and public/ are the repository's
   });
-  await migrateToLatest(deps.sequelize, logger);
+  const { createApp } = await import('../src/app');
+  const { newId } = await import('../src/lib/ids');
   const owner = await deps.accounts.register({ username: 'bench', password: 'bench password' });
   const id = newId();
   fs.mkdirSync(path.dirname(deps.storage.pathFor(id)), { recursive: true });

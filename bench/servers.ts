@@ -8,10 +8,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import Koa from 'koa';
-import pino from 'pino';
+import { buildBenchDepot } from './lib/depot';
 
 function listen(handler: http.RequestListener): void {
   const server = http.createServer(handler);
@@ -25,24 +23,9 @@ function listen(handler: http.RequestListener): void {
 }
 
 async function depot(dir: string, publicDir?: string): Promise<void> {
+  const deps = await buildBenchDepot(dir, { env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } });
   const { createApp } = await import('../src/app');
   const { loadAssets } = await import('../src/assets');
-  const { loadConfig } = await import('../src/config');
-  const { createDeps } = await import('../src/deps');
-  const { createLogger } = await import('../src/logger');
-  const { migrateToLatest } = await import('../src/models/sql/migrator');
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    APP_KEYS: randomBytes(32).toString('base64url'),
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    DATABASE_URL: `sqlite:${path.join(dir, 'depot.sqlite')}`,
-    UPLOAD_DIR: path.join(dir, 'uploads'),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  });
-  // As bin/www.ts logs to stdout (pino's default asynchronous destination), but into /dev/null.
-  const logger = createLogger({ level: config.logLevel }, pino.destination({ dest: '/dev/null' }));
-  const deps = await createDeps(config, logger);
-  await migrateToLatest(deps.sequelize, logger);
   if (publicDir) deps.assets = await loadAssets(publicDir);
   const { createRequestListener } = await import('../src/server');
   listen(createRequestListener(createApp(deps), deps));

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatSize, parseSize } from '../src/lib/units';
 import { bundleForNode } from './lib/bundle';
+import { buildBenchDepot } from './lib/depot';
 
 const CHUNK = 8 * 1024 * 1024;
 const BLOCK = randomBytes(CHUNK);
@@ -285,25 +286,12 @@ async function serveBare(dir: string, sync: boolean) {
 
 /** Child: the real Depot app (SQLite, local disk) with one user and a token. */
 async function serveTus(dir: string, rootDir: string) {
-  const { loadConfig } = await import('../src/config');
-  const { createDeps } = await import('../src/deps');
-  const { createLogger } = await import('../src/logger');
-  const { migrateToLatest } = await import('../src/models/sql/migrator');
-  const { createApp } = await import('../src/app');
   const work = fs.mkdtempSync(path.join(dir, 'tus-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: `sqlite:${path.join(work, 'depot.sqlite')}`,
-    UPLOAD_DIR: path.join(work, 'uploads'),
-    MAX_UPLOAD_BYTES: '100GiB',
-    LOG_LEVEL: 'warn',
-  });
-  const deps = await createDeps(config, createLogger({ level: config.logLevel }), {
-    hashParams: { logN: 10, r: 8, p: 1 },
+  const deps = await buildBenchDepot(work, {
+    env: { MAX_UPLOAD_BYTES: '100GiB', LOG_LEVEL: 'warn' },
     rootDir,
   });
-  await migrateToLatest(deps.sequelize, deps.logger);
-  await deps.start?.();
+  const { createApp } = await import('../src/app');
   const user = await deps.accounts.register({ username: 'bench', password: 'bench-password-1' });
   const server = http.createServer(createApp(deps).callback());
   const port = await listen(server, false);

@@ -6,13 +6,12 @@
  *   koa-template         a bare Koa app rendering views/pages/files/index.njk from constant data; prints {port}
  * Listens on 127.0.0.1; exits on SIGTERM.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Koa from 'koa';
-import pino from 'pino';
+import { buildBenchDepot } from './lib/depot';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -29,24 +28,8 @@ function listen(handler: http.RequestListener, extra: Record<string, unknown> = 
 }
 
 async function buildDepot(dir: string) {
+  const deps = await buildBenchDepot(dir, { env: { MAX_UPLOAD_BYTES: '20GiB' } });
   const { createApp } = await import('../src/app');
-  const { loadConfig } = await import('../src/config');
-  const { createDeps } = await import('../src/deps');
-  const { createLogger } = await import('../src/logger');
-  const { migrateToLatest } = await import('../src/models/sql/migrator');
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    APP_KEYS: randomBytes(32).toString('base64url'),
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    DATABASE_URL: `sqlite:${path.join(dir, 'depot.sqlite')}`,
-    UPLOAD_DIR: path.join(dir, 'uploads'),
-    MAX_UPLOAD_BYTES: '20GiB',
-    LOG_LEVEL: 'info',
-  });
-  const logger = createLogger({ level: config.logLevel }, pino.destination({ dest: '/dev/null' }));
-  const deps = await createDeps(config, logger, { hashParams: { logN: 10, r: 8, p: 1 } });
-  await migrateToLatest(deps.sequelize, logger);
-  await deps.start?.();
   const password = 'bench password 1';
   const user = await deps.accounts.register({ username: 'bench', password });
   return { app: createApp(deps), deps, user, password };

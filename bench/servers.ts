@@ -1,13 +1,14 @@
 /**
  * The node servers of the request-rate benchmarks, each in its own process (bench/lib/harness.ts starts
  * them): `depot <dir> [publicDir]` is the real app as bin/www.ts builds it (production mode, JSON access
- * log to /dev/null); with publicDir its fingerprinted assets come from there. `koa-hello` is a bare Koa app;
+ * log to <dir>/depot.log); with publicDir its fingerprinted assets come from there. `koa-hello` is a bare Koa app;
  * `node-buffer <file>` is node:http sending one file from memory.
  * Prints {"port": N} when listening; exits on SIGTERM.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import Koa from 'koa';
 import { buildBenchDepot } from './lib/depot';
 
@@ -23,7 +24,11 @@ function listen(handler: http.RequestListener): void {
 }
 
 async function depot(dir: string, publicDir?: string): Promise<void> {
-  const deps = await buildBenchDepot(dir, { env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } });
+  const deps = await buildBenchDepot(dir, {
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    // A file, as nginx writes its access log.
+    logFile: path.join(dir, 'depot.log'),
+  });
   const { createApp } = await import('../src/app');
   const { loadAssets } = await import('../src/assets');
   if (publicDir) deps.assets = await loadAssets(publicDir);

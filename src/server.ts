@@ -9,6 +9,8 @@ import { sendAsset } from './middleware/static-assets';
  * The HTTP request listener of a Depot process: fingerprinted assets (the busiest URLs, never changing)
  * are answered from memory before Koa builds a context, with the same headers, request id, access-log
  * line and metrics as through the app; everything else goes to the Koa app. bin/www.ts listens with it.
+ * An asset's whole response is handed to the socket at once, so its access line is written right then
+ * (as nginx logs once the last byte is queued), not on a 'close' listener per request.
  */
 export function createRequestListener(app: Koa, deps: AppDeps): RequestListener {
   const handle = app.callback();
@@ -27,9 +29,12 @@ export function createRequestListener(app: Koa, deps: AppDeps): RequestListener 
     const incoming = trustIncomingId ? req.headers['x-request-id'] : undefined;
     const reqId =
       typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', reqId);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    const status = sendAsset(req, res, asset);
-    res.once('close', () => recordAccess(req, res, { reqId, route: '(static)', status, started }));
+    const status = sendAsset(req, res, asset, [
+      'X-Request-Id',
+      reqId,
+      'X-Content-Type-Options',
+      'nosniff',
+    ]);
+    recordAccess(req, res, { reqId, route: '(static)', status, started, aborted: res.destroyed });
   };
 }

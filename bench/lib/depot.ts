@@ -1,21 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { AppDeps } from '../../src/deps';
 
 /**
  * The real Depot dependencies for a benchmark's server process: production config with fresh secrets, a new
  * SQLite database (or `env.DATABASE_URL`) and upload directory under `dir`, migrated and started; JSON logs
- * go to /dev/null at `env.LOG_LEVEL` (default info). The app's modules are imported here, on call, so a bare
+ * go to `logFile` (default /dev/null) at `env.LOG_LEVEL` (default info), buffered as bin/www.ts writes
+ * its stdout. The app's modules are imported here, on call, so a bare
  * reference server in the same bundle carries none of them.
  */
 export async function buildBenchDepot(
   dir: string,
-  options: { env?: Record<string, string>; rootDir?: string } = {},
+  options: { env?: Record<string, string>; rootDir?: string; logFile?: string } = {},
 ): Promise<AppDeps> {
   const { loadConfig } = await import('../../src/config');
   const { createDeps } = await import('../../src/deps');
-  const { createLogger } = await import('../../src/logger');
+  const { bufferedDestination, createLogger } = await import('../../src/logger');
   const { migrateToLatest } = await import('../../src/models/sql/migrator');
   const config = loadConfig({
     NODE_ENV: 'production',
@@ -26,7 +26,10 @@ export async function buildBenchDepot(
     LOG_LEVEL: 'info',
     ...options.env,
   });
-  const logger = createLogger({ level: config.logLevel }, fs.createWriteStream('/dev/null'));
+  const logger = createLogger(
+    { level: config.logLevel },
+    bufferedDestination(options.logFile ?? '/dev/null'),
+  );
   // Cheap password hashing: benchmarks register users, they do not measure scrypt.
   const deps = await createDeps(config, logger, {
     hashParams: { logN: 10, r: 8, p: 1 },

@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { bundleForNode } from './bundle';
 
 /** A server under test: where to send requests, and how to stop it. */
 export interface Target {
@@ -36,6 +37,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+let serversBundle: string | undefined;
+
 /** Runs bench/servers.ts `<mode> ...args` in its own node process; it prints {port} when listening. */
 export async function nodeServer(
   name: string,
@@ -43,9 +46,16 @@ export async function nodeServer(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<Target> {
+  // Plain node on a bundle, as `npm start` runs Depot (tsx's loader and source maps are not production).
+  serversBundle ??= bundleForNode(path.join(__dirname, '..', 'servers.ts'));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, '..', 'servers.ts'), ...args],
+    [
+      // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      serversBundle,
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   );
   const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });

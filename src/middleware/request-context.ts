@@ -69,6 +69,8 @@ export interface AccessEntry {
   route: string;
   status: number;
   started: bigint;
+  /** Whether the client went away first; by default, whether the response had not finished. */
+  aborted?: boolean;
 }
 
 /** Writes the access-log line and the metrics of one finished (or abandoned) response. */
@@ -93,7 +95,7 @@ export function createAccessRecorder(logger: Logger, metrics: Metrics) {
     const { reqId, route, status } = entry;
     const method = req.method ?? 'GET';
     const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;
-    const aborted = !res.writableFinished;
+    const aborted = entry.aborted ?? !res.writableFinished;
     const labels = `${method} ${route}`;
     bound(counters, `${labels} ${status}`, () =>
       metrics.httpRequests.labels({ method, route, status: String(status) }),

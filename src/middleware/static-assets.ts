@@ -3,11 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import fresh from 'fresh';
 import type { Middleware } from 'koa';
 import koaStatic from 'koa-static';
-import type { Asset, AssetStore } from '../assets';
+import type { Asset, AssetStore, AssetVariant } from '../assets';
 import { acceptsCoding } from '../lib/accept-encoding';
-
-const IMMUTABLE = 'public, max-age=31536000, immutable';
-type Encoding = 'br' | 'gzip' | 'identity';
 
 /** Serves fingerprinted assets from memory: immutable caching, br/gzip variants, ETag and 304. */
 export function fingerprintedAssets(assets: AssetStore): Middleware {
@@ -21,27 +18,24 @@ export function fingerprintedAssets(assets: AssetStore): Middleware {
 
 /**
  * Writes `asset` as the whole response to `req`: the best variant the client accepts, caching headers,
- * 304 when the client's copy is fresh, no body for HEAD. Shared by the Koa middleware and the fast lane
- * of bin/www.ts, so both answer alike. Returns the status sent.
+ * 304 when the client's copy is fresh, no body for HEAD. `extraHeaders` (a flat name/value list) go
+ * out with it. Shared by the Koa middleware and the fast lane of bin/www.ts, so both answer alike.
+ * Returns the status sent.
  */
-export function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset): number {
-  const encoding = chooseEncoding(req.headers['accept-encoding'], asset);
-  const etag = encoding === 'identity' ? asset.etag : `${asset.etag.slice(0, -1)}-${encoding}"`;
-  res.setHeader('Vary', 'Accept-Encoding');
-  res.setHeader('Cache-Control', IMMUTABLE);
-  res.setHeader('ETag', etag);
-  res.setHeader('Last-Modified', asset.lastModified);
-  if (isFresh(req, etag, asset.lastModified)) {
-    res.statusCode = 304;
+export function sendAsset(
+  req: IncomingMessage,
+  res: ServerResponse,
+  asset: Asset,
+  extraHeaders: string[] = [],
+): number {
+  const variant = chooseVariant(req.headers['accept-encoding'], asset);
+  if (isFresh(req, variant.etag, asset.lastModified)) {
+    res.writeHead(304, variant.notModifiedHeaders.concat(extraHeaders));
     res.end();
     return 304;
   }
-  const body = encoding === 'identity' ? asset.identity : (asset[encoding] as Buffer);
-  res.setHeader('Content-Type', asset.type);
-  res.setHeader('Content-Length', body.length);
-  if (encoding !== 'identity') res.setHeader('Content-Encoding', encoding);
-  res.statusCode = 200;
-  res.end(req.method === 'HEAD' ? undefined : body);
+  res.writeHead(200, variant.okHeaders.concat(extraHeaders));
+  res.end(req.method === 'HEAD' ? undefined : variant.body);
   return 200;
 }
 
@@ -53,10 +47,11 @@ function isFresh(req: IncomingMessage, etag: string, lastModified: string): bool
 }
 
 /** br, then gzip, then identity: the smallest variant the client accepts at all (q > 0). */
-function chooseEncoding(header: string | undefined, asset: Asset): Encoding {
-  if (asset.br && acceptsCoding(header, 'br')) return 'br';
-  if (asset.gzip && acceptsCoding(header, 'gzip')) return 'gzip';
-  return 'identity';
+function chooseVariant(header: string | undefined, asset: Asset): AssetVariant {
+  if (!header) return asset.identity;
+  if (asset.br && acceptsCoding(header, 'br')) return asset.br;
+  if (asset.gzip && acceptsCoding(header, 'gzip')) return asset.gzip;
+  return asset.identity;
 }
 
 /** Everything else under public/ through koa-static, with Last-Modified revalidation (304) and short caching. */

@@ -1,0 +1,65 @@
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+/**
+ * The process logger writes stdout through a buffer (src/logger.ts). These run it in a child process,
+ * as bin/www.ts does, and read what really reached the child's stdout.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+const PRELUDE = `const { createLogger } = require('./src/logger'); const log = createLogger({ level: 'info' });`;
+
+function nodeArgs(code: string): string[] {
+  return ['--import', 'tsx', '-e', `${PRELUDE}\n${code}`];
+}
+
+/** Runs `code` after the prelude to its end; resolves with its stdout lines and exit code. */
+function runToEnd(code: string): Promise<{ lines: string[]; status: number | null }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, nodeArgs(code), { cwd: ROOT }, (error, stdout) => {
+      const status = error ? ((error as { code?: number }).code ?? null) : 0;
+      resolve({ lines: stdout.split('\n').filter(Boolean), status });
+    });
+  });
+}
+
+describe('process logger (buffered stdout)', () => {
+  it('writes every line logged before process.exit', async () => {
+    const { lines, status } = await runToEnd(
+      `for (let i = 0; i < 500; i++) log.info({ i }, 'line'); process.exit(3);`,
+    );
+    expect(status).toBe(3);
+    expect(lines).toHaveLength(500);
+    expect(lines.map((line) => JSON.parse(line).i)).toEqual([...Array(500).keys()]);
+  });
+
+  it('writes the lines of a process that dies of an uncaught exception', async () => {
+    const { lines, status } = await runToEnd(
+      `log.info({ step: 'before' }, 'line'); setImmediate(() => { throw new Error('boom'); });`,
+    );
+    expect(status).toBe(1);
+    expect(lines.map((line) => JSON.parse(line).step)).toEqual(['before']);
+  });
+
+  it('writes a quiet process line within about a second, while it keeps running', async () => {
+    const child = spawn(
+      process.execPath,
+      nodeArgs(`log.info({ token: 'secret-value' }, 'quiet line'); setTimeout(() => {}, 30000);`),
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const lines = readline.createInterface({ input: child.stdout });
+      const first = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no line within 10 s')), 10_000);
+        lines.once('line', (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        });
+      });
+      expect(child.exitCode).toBeNull(); // it came from the periodic flush, not from an exit
+      expect(JSON.parse(first)).toMatchObject({ msg: 'quiet line', token: '[redacted]' });
+    } finally {
+      child.kill();
+    }
+  });
+});

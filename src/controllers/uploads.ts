@@ -54,11 +54,17 @@ async function authorize(ctx: Context, uploads: UploadsFeature, user: User): Pro
     return;
   }
   if (!id || ctx.method === 'OPTIONS') return;
+  // Someone else's upload looks exactly like a missing one. Checked before @tus/server takes the lock:
+  // a stranger's lock request would make it stop the owner's running PATCH.
+  const notFound = () => new NotFound('There is no such upload.');
+  if (ctx.method !== 'HEAD') {
+    if (!(await uploads.isOwnedBy(id, user))) throw notFound();
+    return;
+  }
   const record = await uploads.findOwn(id, user);
-  // Someone else's upload looks exactly like a missing one.
-  if (!record) throw new NotFound('There is no such upload.');
+  if (!record) throw notFound();
   // A HEAD after a failed completion retries it, so the client sees a finished upload.
-  if (ctx.method === 'HEAD' && record.offset === record.size && record.status !== 'done') {
+  if (record.offset === record.size && record.status !== 'done') {
     await uploads.completer
       .complete(id, { ip: ctx.ip, userAgent: ctx.get('User-Agent') })
       .catch((err: unknown) => {

@@ -1,6 +1,5 @@
 import {
   Op,
-  QueryTypes,
   col,
   fn,
   literal,
@@ -10,6 +9,7 @@ import {
   type WhereOptions,
 } from 'sequelize';
 import type { FileModel, FileRow } from '../models/sql/file';
+import { selectRows } from '../models/sql/select-rows';
 import type { UserModel } from '../models/sql/user';
 
 /** A file as the rest of the app sees it: a plain object with its owner's name. */
@@ -128,9 +128,10 @@ export function createFileRepository(File: FileModel, User: UserModel): FileRepo
 
   return {
     async findById(id) {
-      const [row] = await File.sequelize!.query<FileColumns & { ownerName: string | null }>(
+      const [row] = await selectRows<FileColumns & { ownerName: string | null }>(
+        File.sequelize!,
         FIND_BY_ID,
-        { replacements: [id], type: QueryTypes.SELECT },
+        [id],
       );
       return row ? toRecord(row, String(row.ownerName ?? '')) : null;
     },

@@ -1,4 +1,5 @@
 import type { Transaction } from 'sequelize';
+import { selectRows } from '../models/sql/select-rows';
 import type { UserModel, UserRow } from '../models/sql/user';
 
 /** A user as the rest of the app sees it (never the password hash). */
@@ -33,14 +34,26 @@ export interface UserRepository {
   bumpTokenVersion(id: string): Promise<void>;
 }
 
-function toUser(row: UserRow): User {
+/** A user's columns, from a model instance or a raw query (the date as Date or the driver's string). */
+type UserColumns = Pick<UserRow, 'id' | 'username' | 'tokenVersion' | 'wechatOpenid'> & {
+  role: string;
+  createdAt: Date | string;
+};
+
+// Every signed-in request and API call looks its user up by id: one constant statement, no query
+// building and no model instance (as FileRepository.findById; findByPk cost about three times as much).
+const FIND_BY_ID =
+  'SELECT `id`, `username`, `role`, `token_version` AS `tokenVersion`, `wechat_openid` AS `wechatOpenid`,' +
+  ' `created_at` AS `createdAt` FROM `users` WHERE `id` = ? LIMIT 1';
+
+function toUser(row: UserColumns): User {
   return {
     id: row.id,
     username: row.username,
-    role: row.role,
-    tokenVersion: row.tokenVersion,
-    wechatOpenid: row.wechatOpenid,
-    createdAt: row.createdAt,
+    role: row.role === 'admin' ? 'admin' : 'user',
+    tokenVersion: Number(row.tokenVersion),
+    wechatOpenid: row.wechatOpenid ?? null,
+    createdAt: new Date(row.createdAt),
   };
 }
 
@@ -48,7 +61,7 @@ function toUser(row: UserRow): User {
 export function createUserRepository(User: UserModel): UserRepository {
   return {
     async findById(id) {
-      const row = await User.findByPk(id);
+      const [row] = await selectRows<UserColumns>(User.sequelize!, FIND_BY_ID, [id]);
       return row ? toUser(row) : null;
     },
     async findByOpenid(openid) {

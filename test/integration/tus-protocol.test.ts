@@ -302,6 +302,9 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
       expect(await row(id)).toBeNull();
       expect(exists(partialPath(t, id))).toBe(false);
       await request(t.server).head(url).set(TUS).set('Authorization', auth).expect(404);
+      // The owner is still remembered (owners never change); the upload itself is gone.
+      await patch(url, 3, Buffer.from('d')).expect(404);
+      expect(exists(partialPath(t, id))).toBe(false);
     });
   });
 

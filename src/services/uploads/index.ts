@@ -23,6 +23,8 @@ import { CHECKSUM_MISMATCH, DepotTusStore } from './tus-store';
 export const UPLOADS_PATH = '/api/uploads';
 /** A request that waited this long for another request's lock gets 423. */
 const LOCK_WAIT_MS = 10_000;
+/** Upload owners remembered in memory (see isOwnedBy). */
+const KNOWN_OWNERS = 10_000;
 
 /** What the resumable-upload feature needs from the rest of the app. */
 export interface UploadsFeatureDeps {
@@ -48,6 +50,8 @@ export interface UploadsFeature {
   completer: UploadCompleter;
   /** The upload if `user` created it; null otherwise (callers answer 404 either way). */
   findOwn(id: string, user: User): Promise<UploadRecord | null>;
+  /** Whether `user` created upload `id` (which may be gone since: the store answers 404 then). */
+  isOwnedBy(id: string, user: User): Promise<boolean>;
   /** Throws PayloadTooLarge when `size` more bytes (plus the user's other unfinished uploads) do not fit. */
   assertCanCreate(user: User, size: number): Promise<void>;
   /** One maintenance pass (finish interrupted completions, expire, remove orphans). */
@@ -106,13 +110,27 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
   const sweep = () =>
     sweepUploads({ uploads, partials, hashes, completer, discard, expiryMs: deps.expiryMs, logger: deps.logger });
   let timer: NodeJS.Timeout | null = null;
+  // Upload id -> owner id. An upload's owner never changes, so once known it needs no query: every PATCH
+  // of a chunked upload is checked from here (the store still reads the row under the lock).
+  const owners = new Map<string, string>();
+  const rememberOwner = (record: UploadRecord) => {
+    if (owners.size >= KNOWN_OWNERS) owners.delete(owners.keys().next().value!);
+    owners.set(record.id, record.ownerId);
+  };
+  async function findOwn(id: string, user: User): Promise<UploadRecord | null> {
+    const record = await uploads.find(id);
+    if (record) rememberOwner(record);
+    return record && record.ownerId === user.id ? record : null;
+  }
 
   return {
     server,
     completer,
-    async findOwn(id, user) {
-      const record = await uploads.find(id);
-      return record && record.ownerId === user.id ? record : null;
+    findOwn,
+    async isOwnedBy(id, user) {
+      const known = owners.get(id);
+      if (known !== undefined) return known === user.id;
+      return (await findOwn(id, user)) !== null;
     },
     async assertCanCreate(user, size) {
       await deps.files.assertCanStore(user, size);

@@ -5,6 +5,7 @@
  * and for `Range: bytes=<half>-`; then 32 concurrent wrk clients each fetching a random 1 MiB range.
  *
  *   npx tsx bench/download.ts [--size 1GiB] [--runs 3] [--seconds 10] [--dir /tmp]
+ *     [--servers nginx,depot,bare]   (a subset, to iterate on one; ratios need nginx in the same run)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -14,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { parseSize } from '../src/lib/units';
-import { bundleForNode } from './lib/bundle';
+import { bundleForNode, nodeFlagsFor } from './lib/bundle';
 
 const arg = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -63,7 +64,7 @@ function bundleServers(dir: string): string {
 let serversScript = path.join(__dirname, 'download-servers.ts');
 
 async function nodeChild(name: string, args: string[]): Promise<Target> {
-  const child = spawn(process.execPath, [serversScript, ...args], {
+  const child = spawn(process.execPath, [...nodeFlagsFor(args[0]), serversScript, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // The bundle lives in the temp dir; its packages come from the repository.
     env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
@@ -177,12 +178,17 @@ async function main() {
   try {
     const { file, sha256 } = makeFile(dir);
     serversScript = bundleServers(dir);
-    const targets = [
-      await nginx(dir),
-      await nodeChild('depot', ['depot', path.join(dir, 'depot'), file, sha256, REPO_ROOT]),
-      await nodeChild('bare node (64 KiB reads)', ['bare', file]),
-      await nodeChild('bare node (1 MiB reads)', ['bare', file, String(MIB)]),
-    ];
+    const wanted = new Set(arg('servers', 'nginx,depot,bare').split(','));
+    const targets: Target[] = [];
+    if (wanted.has('nginx')) targets.push(await nginx(dir));
+    if (wanted.has('depot'))
+      targets.push(
+        await nodeChild('depot', ['depot', path.join(dir, 'depot'), file, sha256, REPO_ROOT]),
+      );
+    if (wanted.has('bare')) {
+      targets.push(await nodeChild('bare node (64 KiB reads)', ['bare', file]));
+      targets.push(await nodeChild('bare node (1 MiB reads)', ['bare', file, String(MIB)]));
+    }
     const rows: string[] = [];
     const mb = (value: number | null) => (value === null ? '-' : value.toFixed(0));
     for (const target of targets) {

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatSize, parseSize } from '../src/lib/units';
-import { bundleForNode } from './lib/bundle';
+import { bundleForNode, depotNodeFlags } from './lib/bundle';
 import { buildBenchDepot } from './lib/depot';
 
 const CHUNK = 8 * 1024 * 1024;
@@ -148,7 +148,7 @@ let childScript = __filename;
 function startChild(mode: string, dir: string): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = fork(childScript, [mode, dir, REPO_ROOT], {
     stdio: 'inherit',
-    execArgv: [],
+    execArgv: mode === 'serve-tus' ? depotNodeFlags() : [],
     // The bundle lives in the temp dir; its packages come from the repository.
     env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
   });

@@ -27,3 +27,17 @@ export function bundleForNode(
   });
   return outfile;
 }
+
+/**
+ * The node flags `npm start` gives Depot (package.json), for a benchmark's Depot process to run as it does
+ * in production; reference servers run with node's defaults.
+ */
+export function depotNodeFlags(): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+  return (manifest.scripts.start as string).split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
+/** `depotNodeFlags()` for a bench server mode named depot..., nothing for the references. */
+export function nodeFlagsFor(mode: string): string[] {
+  return mode.startsWith('depot') ? depotNodeFlags() : [];
+}

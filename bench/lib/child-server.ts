@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { bundleForNode } from './bundle';
+import { bundleForNode, nodeFlagsFor } from './bundle';
 
 export interface ChildServer<T> {
   child: ChildProcess;
@@ -23,6 +23,7 @@ export async function startChildServer<T>(args: string[]): Promise<ChildServer<T
     [
       // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...nodeFlagsFor(args[0]),
       bundled,
       ...args,
     ],

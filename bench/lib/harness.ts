@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { bundleForNode } from './bundle';
+import { bundleForNode, nodeFlagsFor } from './bundle';
 
 /** A server under test: where to send requests, and how to stop it. */
 export interface Target {
@@ -53,6 +53,7 @@ export async function nodeServer(
     [
       // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...nodeFlagsFor(args[0]),
       serversBundle,
       ...args,
     ],

@@ -7,21 +7,36 @@ import { createSequelize } from '../../../src/models/sql';
 import { selectRows } from '../../../src/models/sql/select-rows';
 import { createTestDatabase, DATABASES } from '../../helpers/databases';
 
-/** What the SQLite driver really executes (its `trace` event), while `work` runs. */
-async function statementsRun(sequelize: Sequelize, work: () => Promise<unknown>) {
+const FENCE = "SELECT 'trace fence'";
+
+type TracedConnection = NodeJS.EventEmitter & {
+  get(sql: string, done: (err: Error | null) => void): void;
+};
+
+/**
+ * Records what the SQLite driver really executes (its `trace` event). The listener stays for the whole
+ * suite: removing it turns tracing off asynchronously, which could outrun a new listener turning it back
+ * on. Trace events come from the driver's thread and may arrive after the query's callback, so a fence
+ * statement runs last on the same (serial) connection, and the statements traced before it are the answer.
+ */
+async function traceStatements(sequelize: Sequelize) {
   const manager = sequelize.connectionManager as unknown as {
-    getConnection(options: object): Promise<NodeJS.EventEmitter>;
+    getConnection(options: object): Promise<TracedConnection>;
   };
   const connection = await manager.getConnection({});
-  const seen: string[] = [];
-  const listen = (sql: string) => seen.push(sql);
-  connection.on('trace', listen);
-  try {
+  let seen: string[] = [];
+  let fenced: () => void = () => undefined;
+  connection.on('trace', (sql: string) => (sql === FENCE ? fenced() : seen.push(sql)));
+  return async function statementsRun(work: () => Promise<unknown>): Promise<string[]> {
+    seen = [];
+    const fence = new Promise<void>((resolve) => (fenced = resolve));
     await work();
-  } finally {
-    connection.off('trace', listen);
-  }
-  return seen;
+    await new Promise<void>((resolve, reject) =>
+      connection.get(FENCE, (err) => (err ? reject(err) : resolve())),
+    );
+    await fence;
+    return seen;
+  };
 }
 
 describe.each(DATABASES)('selectRows (%s)', (kind) => {
@@ -52,11 +67,12 @@ describe.each(DATABASES)('selectRows (%s)', (kind) => {
 
   if (kind === 'sqlite') {
     it('runs the one statement, where a plain sequelize.query runs PRAGMA table_info first', async () => {
-      const plain = await statementsRun(sequelize, () =>
+      const statementsRun = await traceStatements(sequelize);
+      const plain = await statementsRun(() =>
         sequelize.query(SQL, { replacements: ['a'], type: QueryTypes.SELECT }),
       );
       expect(plain.some((sql) => /PRAGMA table_info/i.test(sql))).toBe(true);
-      const ours = await statementsRun(sequelize, () => selectRows(sequelize, SQL, ['a']));
+      const ours = await statementsRun(() => selectRows(sequelize, SQL, ['a']));
       expect(ours).toEqual([expect.stringContaining('FROM `things`')]);
     });
   }

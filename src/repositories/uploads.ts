@@ -1,4 +1,4 @@
-import { Op } from 'sequelize';
+import { Op, QueryTypes } from 'sequelize';
 import { selectRows } from '../models/sql/select-rows';
 import type { UploadModel, UploadRow, UploadStatus } from '../models/sql/upload';
 
@@ -72,8 +72,14 @@ function toRecord(row: UploadColumns): UploadRecord {
   };
 }
 
+const SET_OFFSET_HEAD = 'UPDATE `uploads` SET `upload_offset` = ?, `updated_at` = ';
+
 /** The SQL implementation. */
 export function createUploadRepository(model: UploadModel): UploadRepository {
+  // Typed `unknown` by Sequelize: its escape(value, attribute) formats a value as the column's type does.
+  const queryGenerator = model.sequelize!.getQueryInterface().queryGenerator as {
+    escape(value: unknown, attribute?: unknown): string;
+  };
   return {
     async create(input) {
       const row = await model.create({
@@ -89,13 +95,14 @@ export function createUploadRepository(model: UploadModel): UploadRepository {
       return row ? toRecord(row) : null;
     },
     async setOffset(id, offset) {
-      // Every PATCH: through the model, which writes updated_at in each dialect's DATE(3) format (a raw
-      // replacement drops MySQL's milliseconds), but without building an instance to validate our own
-      // numbers (0.74 -> 0.56 ms on SQLite, 1.42 -> 0.78 ms on MariaDB).
-      await model.update(
-        { uploadOffset: offset, updatedAt: new Date() },
-        { where: { id }, validate: false, hooks: false },
-      );
+      // Every PATCH: one constant statement instead of Model.update's query building (803 -> 458 µs of CPU
+      // on SQLite, 700 -> 453 on MariaDB). The time is escaped by the column's own DATE(3) type, as the
+      // model writes it: a Date given as a replacement would lose MariaDB's milliseconds.
+      const now = queryGenerator.escape(new Date(), model.getAttributes().updatedAt);
+      await model.sequelize!.query(`${SET_OFFSET_HEAD}${now} WHERE \`id\` = ?`, {
+        replacements: [offset, id],
+        type: QueryTypes.UPDATE,
+      });
     },
     async setStatus(id, status) {
       await model.update({ status, updatedAt: new Date() }, { where: { id } });

@@ -6,6 +6,7 @@
  * so tsx's loader (~30-40 MB) is not counted in their memory.
  *
  *   npx tsx bench/tus-upload.ts [--size 1GiB] [--runs 3] [--dir /tmp]
+ *   npx tsx bench/tus-upload.ts --patch-latency 1000     (the fixed cost of one PATCH)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -112,6 +113,7 @@ async function tusUpload(
   token: string,
   size: number,
   chunk: number,
+  onPatch?: (ms: number) => void,
 ): Promise<string> {
   const auth = { Authorization: `Bearer ${token}`, 'Tus-Resumable': '1.0.0' };
   const created = await send(
@@ -125,6 +127,7 @@ async function tusUpload(
   const url = created.headers.location as string;
   for (let offset = 0; offset < size; offset += chunk) {
     const length = Math.min(chunk, size - offset);
+    const started = process.hrtime.bigint();
     const res = await send(
       port,
       'PATCH',
@@ -137,6 +140,7 @@ async function tusUpload(
       length,
     );
     if (res.statusCode !== 204) throw new Error(`patch at ${offset}: ${res.statusCode}`);
+    onPatch?.(Number(process.hrtime.bigint() - started) / 1e6);
   }
   return url.split('/').pop() as string;
 }
@@ -197,7 +201,35 @@ async function measure(
   };
 }
 
+/**
+ * `--patch-latency N`: one upload of N bytes sent as N sequential 1-byte PATCHes, so each measures the fixed
+ * work of a PATCH (authentication, lock, upload row, file, offset UPDATE, answer). The first tenth is warm-up.
+ */
+async function patchLatency(count: number): Promise<void> {
+  const base = fs.mkdtempSync(path.join(arg('dir', os.tmpdir()), 'depot-bench-'));
+  childScript = bundleSelf(base);
+  const latencies: number[] = [];
+  try {
+    const r = await measure('tus 1-byte PATCHes', 'serve-tus', base, count, ({ port, token }) =>
+      tusUpload(port, token as string, count, 1, (ms) => latencies.push(ms)),
+    );
+    const warm = latencies.slice(Math.floor(count / 10)).sort((a, b) => a - b);
+    // measure() reports MiB per CPU-second; here the "MiB" are `count` bytes.
+    const cpuMsPerPatch = (count / 1024 / 1024 / r.mibPerCpuSecond / count) * 1000;
+    const at = (q: number) =>
+      warm[Math.min(warm.length - 1, Math.floor(warm.length * q))].toFixed(2);
+    console.log(
+      `${warm.length} PATCHes of 1 byte: median ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; ` +
+        `server CPU ${cpuMsPerPatch.toFixed(2)} ms per PATCH, RSS peak ${r.maxRssMb.toFixed(0)} MB`,
+    );
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
 async function main() {
+  if (process.argv.includes('--patch-latency'))
+    return patchLatency(Number(arg('patch-latency', '1000')));
   const size = parseSize(arg('size', '1GiB')) ?? 1024 ** 3;
   const runs = Number(arg('runs', '3'));
   const base = fs.mkdtempSync(path.join(arg('dir', os.tmpdir()), 'depot-bench-'));

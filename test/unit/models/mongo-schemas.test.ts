@@ -7,6 +7,13 @@ import { ACTIVITY_TYPES } from '../../../src/services/activity';
 const { connection, models } = createMongoConnection({ activityTtlDays: 30 });
 afterAll(() => connection.close());
 
+/** The validation error of `doc` (validate() is what save() runs), or undefined when it is valid. */
+const validationError = (doc: { validate(): Promise<void> }) =>
+  doc.validate().then(
+    () => undefined,
+    (error: MongooseError.ValidationError) => error,
+  );
+
 const comment = (body: unknown) =>
   new models.Comment({ fileId: 'f'.repeat(22), authorId: 'a'.repeat(22), authorName: 'ann', body });
 
@@ -17,9 +24,9 @@ describe('Comment schema', () => {
     expect(models.Comment.collection.collectionName).toBe('comments');
   });
 
-  it('trims the body and accepts 1 to 2000 characters, with a random URL-safe id and a date', () => {
+  it('trims the body and accepts 1 to 2000 characters, with a random URL-safe id and a date', async () => {
     const doc = comment(`  ${'b'.repeat(COMMENT_BODY_MAX)}\n `);
-    expect(doc.validateSync()).toBeUndefined();
+    expect(await validationError(doc)).toBeUndefined();
     expect(doc.body).toHaveLength(COMMENT_BODY_MAX);
     expect(doc._id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(comment('x')._id).not.toBe(doc._id);
@@ -32,8 +39,8 @@ describe('Comment schema', () => {
     ['blank after trimming', ' \n\t '],
     ['too long', 'c'.repeat(COMMENT_BODY_MAX + 1)],
     ['missing', undefined],
-  ])('rejects a body that is %s, naming `body`', (_label, body) => {
-    const error = comment(body).validateSync();
+  ])('rejects a body that is %s, naming `body`', async (_label, body) => {
+    const error = await validationError(comment(body));
     expect(error).toBeInstanceOf(MongooseError.ValidationError);
     expect(Object.keys(error!.errors)).toEqual(['body']);
     expect(error!.errors.body.message).toBe('Write between 1 and 2000 characters.');
@@ -71,13 +78,13 @@ describe('Activity schema', () => {
       ...fields,
     });
 
-  it.each(ACTIVITY_TYPES.map((type) => [type]))('accepts the %s type', (type) => {
-    expect(event({ type }).validateSync()).toBeUndefined();
+  it.each(ACTIVITY_TYPES.map((type) => [type]))('accepts the %s type', async (type) => {
+    expect(await validationError(event({ type }))).toBeUndefined();
   });
 
-  it('rejects unknown and missing types, naming `type`', () => {
+  it('rejects unknown and missing types, naming `type`', async () => {
     for (const type of ['delete', 'DOWNLOAD', undefined]) {
-      const error = event({ type }).validateSync();
+      const error = await validationError(event({ type }));
       expect(Object.keys(error?.errors ?? {})).toEqual(['type']);
     }
   });
@@ -90,10 +97,9 @@ describe('Activity schema', () => {
     expect(models.Activity.collection.collectionName).toBe('activities');
   });
 
-  it('rejects an over-long user agent (the repository cuts it first)', () => {
-    expect(Object.keys(event({ userAgent: 'u'.repeat(513) }).validateSync()!.errors)).toEqual([
-      'userAgent',
-    ]);
+  it('rejects an over-long user agent (the repository cuts it first)', async () => {
+    const error = await validationError(event({ userAgent: 'u'.repeat(513) }));
+    expect(Object.keys(error!.errors)).toEqual(['userAgent']);
   });
 
   it('declares the /activity and file-page indexes and a TTL index of ACTIVITY_TTL_DAYS', () => {

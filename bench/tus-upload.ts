@@ -157,7 +157,11 @@ let childScript = __filename;
 function startChild(mode: string, dir: string): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = fork(childScript, [mode, dir, REPO_ROOT], {
     stdio: 'inherit',
-    execArgv: mode === 'serve-tus' ? depotNodeFlags() : [],
+    // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
+    execArgv: [
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...(mode === 'serve-tus' ? depotNodeFlags() : []),
+    ],
     // The bundle lives in the temp dir; its packages come from the repository.
     env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
   });
@@ -363,6 +367,8 @@ async function listen(server: http.Server, announce = true): Promise<number> {
 }
 
 const [mode, dir, rootDir] = process.argv.slice(2);
+// A child stopped with SIGTERM exits normally, so profiles and the like are written.
+if (mode?.startsWith('serve-')) process.on('SIGTERM', () => process.exit(0));
 if (mode === 'serve-bare') void serveBare(dir, false);
 else if (mode === 'serve-bare-sync') void serveBare(dir, true);
 else if (mode === 'serve-tus') void serveTus(dir, rootDir);

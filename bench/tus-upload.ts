@@ -16,6 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatSize, parseSize } from '../src/lib/units';
 import { bundleForNode, depotNodeFlags } from './lib/bundle';
@@ -252,7 +253,7 @@ async function main() {
         await measure('bare pipe', 'serve-bare', base, size, ({ port }) => bareUpload(port, size)),
       );
       // References only: the same pipe made durable (fsync before answering), as Depot does at completion;
-      // and fed in 8 MiB requests, as the chunked tus upload is (what the round trips alone cost).
+      // fed in 8 MiB requests, as the chunked tus upload is (what the round trips alone cost).
       record(
         await measure('bare pipe + fsync', 'serve-bare-sync', base, size, ({ port }) =>
           bareUpload(port, size),
@@ -261,6 +262,12 @@ async function main() {
       record(
         await measure('bare pipe, 8 MiB requests', 'serve-bare', base, size, ({ port }) =>
           bareUpload(port, size, CHUNK),
+        ),
+      );
+      // And the same pipe hashing what it writes (SHA-256 on its one thread): the cost of the hash alone.
+      record(
+        await measure('bare pipe + SHA-256', 'serve-bare-sha256', base, size, ({ port }) =>
+          bareUpload(port, size),
         ),
       );
       for (const [label, chunk] of [
@@ -312,12 +319,23 @@ function printTable(results: Record<string, Sample[]>, size: number, runs: numbe
  * Child: a bare node:http server piping each body to a file, or appending it (`?append`), and for the
  * fsync reference row, syncing it before answering.
  */
-async function serveBare(dir: string, sync: boolean) {
+async function serveBare(dir: string, sync: boolean, hash = false) {
   const target = path.join(dir, `bare-${process.pid}.bin`);
   const server = http.createServer(async (req, res) => {
     try {
       const append = req.url?.endsWith('?append');
-      await pipeline(req, fs.createWriteStream(target, { flags: append ? 'a' : 'w' }));
+      const file = fs.createWriteStream(target, { flags: append ? 'a' : 'w' });
+      if (hash) {
+        const sha256 = createHash('sha256');
+        const tap = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            sha256.update(chunk);
+            done(null, chunk);
+          },
+        });
+        await pipeline(req, tap, file);
+        res.setHeader('X-Sha256', sha256.digest('hex'));
+      } else await pipeline(req, file);
       if (sync) {
         const handle = await fsp.open(target, 'r+');
         await handle.sync();
@@ -371,6 +389,7 @@ const [mode, dir, rootDir] = process.argv.slice(2);
 if (mode?.startsWith('serve-')) process.on('SIGTERM', () => process.exit(0));
 if (mode === 'serve-bare') void serveBare(dir, false);
 else if (mode === 'serve-bare-sync') void serveBare(dir, true);
+else if (mode === 'serve-bare-sha256') void serveBare(dir, false, true);
 else if (mode === 'serve-tus') void serveTus(dir, rootDir);
 else
   main().catch((err) => {

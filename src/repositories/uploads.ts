@@ -80,6 +80,7 @@ export function createUploadRepository(model: UploadModel): UploadRepository {
   const queryGenerator = model.sequelize!.getQueryInterface().queryGenerator as {
     escape(value: unknown, attribute?: unknown): string;
   };
+  const updatedAtColumn = model.getAttributes().updatedAt;
   return {
     async create(input) {
       const row = await model.create({
@@ -98,7 +99,7 @@ export function createUploadRepository(model: UploadModel): UploadRepository {
       // Every PATCH: one constant statement instead of Model.update's query building (803 -> 458 µs of CPU
       // on SQLite, 700 -> 453 on MariaDB). The time is escaped by the column's own DATE(3) type, as the
       // model writes it: a Date given as a replacement would lose MariaDB's milliseconds.
-      const now = queryGenerator.escape(new Date(), model.getAttributes().updatedAt);
+      const now = queryGenerator.escape(new Date(), updatedAtColumn);
       await model.sequelize!.query(`${SET_OFFSET_HEAD}${now} WHERE \`id\` = ?`, {
         replacements: [offset, id],
         type: QueryTypes.UPDATE,

@@ -1,36 +1,19 @@
-import type { Sequelize } from 'sequelize';
-import { createLogger } from '../../../src/logger';
-import { createSequelize, defineModels } from '../../../src/models/sql';
-import { migrateToLatest } from '../../../src/models/sql/migrator';
 import { createUploadRepository, type UploadRepository } from '../../../src/repositories/uploads';
-import { createUserRepository } from '../../../src/repositories/users';
-import { createTestDatabase, DATABASES, makeTempDir } from '../../helpers/databases';
+import { buildUser } from '../../helpers/agents';
+import { buildTestApp, type TestApp } from '../../helpers/app';
+import { DATABASES } from '../../helpers/databases';
 
 describe.each(DATABASES)('UploadRepository (%s)', (kind) => {
-  let sequelize: Sequelize;
+  let t: TestApp;
   let uploads: UploadRepository;
-  let drop: () => Promise<void>;
-  const ownerId = 'owner-of-the-uploads-1';
+  let ownerId: string;
 
   beforeAll(async () => {
-    const database = await createTestDatabase(kind, makeTempDir('depot-uploads-repo-'));
-    drop = database.drop;
-    const logger = createLogger({ level: 'silent' });
-    sequelize = createSequelize(database.url, logger);
-    await migrateToLatest(sequelize, logger);
-    const models = defineModels(sequelize);
-    await createUserRepository(models.User).create({
-      id: ownerId,
-      username: 'uploader',
-      passwordHash: null,
-      role: 'user',
-    });
-    uploads = createUploadRepository(models.Upload);
+    t = await buildTestApp({ db: kind });
+    ownerId = (await buildUser(t)).user.id;
+    uploads = createUploadRepository(t.deps.models.Upload);
   });
-  afterAll(async () => {
-    await sequelize.close();
-    await drop();
-  });
+  afterAll(() => t.close());
 
   it('setOffset records the offset and the time of the write, to the millisecond', async () => {
     const created = await uploads.create({

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatSize, parseSize } from '../src/lib/units';
-import { bundleForNode, depotNodeFlags } from './lib/bundle';
+import { bundleForNode, nodeFlagsFor } from './lib/bundle';
 import { buildBenchDepot } from './lib/depot';
 
 const CHUNK = 8 * 1024 * 1024;
@@ -158,11 +158,7 @@ let childScript = __filename;
 function startChild(mode: string, dir: string): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = fork(childScript, [mode, dir, REPO_ROOT], {
     stdio: 'inherit',
-    // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
-    execArgv: [
-      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      ...(mode === 'serve-tus' ? depotNodeFlags() : []),
-    ],
+    execArgv: nodeFlagsFor(mode, mode === 'serve-tus'),
     // The bundle lives in the temp dir; its packages come from the repository.
     env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
   });
@@ -201,6 +197,7 @@ async function measure(
     mibps,
     idleRssMb: ready.rssMb,
     maxRssMb: done.maxRssMb,
+    cpuSeconds: done.cpuSeconds,
     mibPerCpuSecond: size / 1024 / 1024 / done.cpuSeconds,
     sha256: done.sha256,
   };
@@ -219,8 +216,7 @@ async function patchLatency(count: number): Promise<void> {
       tusUpload(port, token as string, count, 1, (ms) => latencies.push(ms)),
     );
     const warm = latencies.slice(Math.floor(count / 10)).sort((a, b) => a - b);
-    // measure() reports MiB per CPU-second; here the "MiB" are `count` bytes.
-    const cpuMsPerPatch = (count / 1024 / 1024 / r.mibPerCpuSecond / count) * 1000;
+    const cpuMsPerPatch = (r.cpuSeconds / count) * 1000;
     const at = (q: number) =>
       warm[Math.min(warm.length - 1, Math.floor(warm.length * q))].toFixed(2);
     console.log(

@@ -37,7 +37,12 @@ export function depotNodeFlags(): string[] {
   return (manifest.scripts.start as string).split(/\s+/).filter((word) => word.startsWith('--'));
 }
 
-/** `depotNodeFlags()` for a bench server mode named depot..., nothing for the references. */
-export function nodeFlagsFor(mode: string): string[] {
-  return mode.startsWith('depot') ? depotNodeFlags() : [];
+/**
+ * The node flags of a bench server process: BENCH_NODE_ARGS for every server (e.g.
+ * BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them), then `depotNodeFlags()` for Depot
+ * (by default a mode named depot...), nothing more for the references.
+ */
+export function nodeFlagsFor(mode: string, isDepot = mode.startsWith('depot')): string[] {
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return [...extra, ...(isDepot ? depotNodeFlags() : [])];
 }

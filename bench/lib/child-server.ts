@@ -18,17 +18,9 @@ let bundled: string | undefined;
 export async function startChildServer<T>(args: string[]): Promise<ChildServer<T>> {
   // Plain node on a bundle, as `npm start` runs Depot (tsx's loader would add ~50 MB to the RSS measured).
   bundled ??= bundleForNode(path.join(__dirname, '..', 'upload-servers.ts'));
-  const child = spawn(
-    process.execPath,
-    [
-      // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
-      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      ...nodeFlagsFor(args[0]),
-      bundled,
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, [...nodeFlagsFor(args[0]), bundled, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const info = await new Promise<T & { port: number }>((resolve, reject) => {
     lines.once('line', (line) => resolve(JSON.parse(line)));

@@ -48,17 +48,10 @@ export async function nodeServer(
 ): Promise<Target> {
   // Plain node on a bundle, as `npm start` runs Depot (tsx's loader and source maps are not production).
   serversBundle ??= bundleForNode(path.join(__dirname, '..', 'servers.ts'));
-  const child = spawn(
-    process.execPath,
-    [
-      // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
-      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      ...nodeFlagsFor(args[0]),
-      serversBundle,
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
-  );
+  const child = spawn(process.execPath, [...nodeFlagsFor(args[0]), serversBundle, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const ready = await new Promise<{ port: number }>((resolve, reject) => {
     lines.once('line', (line) => resolve(JSON.parse(line)));

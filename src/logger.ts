@@ -40,6 +40,23 @@ export function bufferedDestination(dest: number | string = 1): DestinationStrea
   });
 }
 
+/**
+ * pino's isoTime (`,"time":"<ISO 8601>"`), formatted once per millisecond: under load dozens of lines share
+ * one, and toISOString was about a third of the JavaScript an access-log line costs.
+ */
+export function cachedIsoTime(now: () => number = Date.now): () => string {
+  let formattedAt = Number.NaN;
+  let formatted = '';
+  return () => {
+    const ms = now();
+    if (ms !== formattedAt) {
+      formattedAt = ms;
+      formatted = `,"time":"${new Date(ms).toISOString()}"`;
+    }
+    return formatted;
+  };
+}
+
 /** Builds the one JSON-lines logger of a process (or of a test, with its own destination). */
 export function createLogger(
   options: { level: string },
@@ -50,7 +67,7 @@ export function createLogger(
       level: options.level,
       base: undefined,
       redact: { paths: REDACT, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: cachedIsoTime(),
     },
     destination,
   );

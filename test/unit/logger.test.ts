@@ -1,6 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import pino from 'pino';
+import { cachedIsoTime, createLogger } from '../../src/logger';
 
 /**
  * The process logger writes stdout through a buffer (src/logger.ts). These run it in a child process,
@@ -61,5 +63,31 @@ describe('process logger (buffered stdout)', () => {
     } finally {
       child.kill();
     }
+  });
+});
+
+describe('log timestamps', () => {
+  it("formats the time as pino's isoTime does, once per millisecond", () => {
+    let clock = Date.UTC(2026, 11, 2, 6, 30, 15, 123);
+    const time = cachedIsoTime(() => clock);
+    expect(time()).toBe(',"time":"2026-12-02T06:30:15.123Z"');
+    const first = time();
+    expect(time()).toBe(first);
+    clock += 1;
+    expect(time()).toBe(',"time":"2026-12-02T06:30:15.124Z"');
+    // The same shape as pino's own ISO time function.
+    expect(time()).toMatch(/^,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/);
+    expect(pino.stdTimeFunctions.isoTime()).toMatch(/^,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/);
+  });
+
+  it('stamps each line with the current time', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const before = Date.now();
+    log.info('one');
+    const after = Date.now();
+    const stamped = Date.parse(JSON.parse(lines[0]).time);
+    expect(stamped).toBeGreaterThanOrEqual(before);
+    expect(stamped).toBeLessThanOrEqual(after);
   });
 });

@@ -5,7 +5,7 @@
  * plain node on an esbuild bundle of this file (node_modules external), as a compiled deployment would,
  * so tsx's loader (~30-40 MB) is not counted in their memory.
  *
- *   npx tsx bench/tus-upload.ts [--size 1GiB] [--runs 3] [--dir /tmp]
+ *   npx tsx bench/tus-upload.ts [--size 1GiB] [--runs 3] [--dir /tmp] [--threads]
  *   npx tsx bench/tus-upload.ts --patch-latency 1000     (the fixed cost of one PATCH)
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -186,9 +186,14 @@ async function measure(
   run: (ready: Ready) => Promise<string | void>,
 ) {
   const { child, ready } = await startChild(mode, dir);
+  // Each server writes into page-cache pages the VM has just had in use (see recyclePageCache).
+  recyclePageCache(dir, size + RECYCLE_MARGIN);
+  const threadsBefore = SHOW_THREADS ? threadCpuSeconds(child.pid as number) : null;
+  const clientCpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const id = await run(ready);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (threadsBefore) reportThreads(label, child.pid as number, threadsBefore, clientCpu);
   const done = await stopChild(child, { id: id ?? null });
   const mibps = size / 1024 / 1024 / seconds;
   return {
@@ -201,6 +206,58 @@ async function measure(
     mibPerCpuSecond: size / 1024 / 1024 / done.cpuSeconds,
     sha256: done.sha256,
   };
+}
+
+const SHOW_THREADS = process.argv.includes('--threads');
+const RECYCLE_MARGIN = 64 * 1024 * 1024;
+
+/**
+ * Writes `bytes` into a scratch file under `dir` and deletes it, just before a measured upload. On this VM the
+ * guest hands free memory back to the host (virtio-balloon free page reporting) about a second after it is freed,
+ * and a page-cache page taken from such memory costs the writing thread about 10 µs of host page faulting: a
+ * 1 GiB file then costs 2.5-3 CPU-seconds to write instead of 0.2 (measured: the same 1 GiB write repeated after
+ * 0.5 s pauses ran at 4.5 GiB/s, after pauses of 1 s or more at 0.3-0.6 GiB/s). Without this the servers that take
+ * longer to start (Depot) wrote into returned memory and the quick ones into recycled memory.
+ */
+function recyclePageCache(dir: string, bytes: number): void {
+  const scratch = path.join(dir, 'recycle.tmp');
+  const block = Buffer.alloc(8 * 1024 * 1024);
+  const fd = fs.openSync(scratch, 'w');
+  try {
+    for (let written = 0; written < bytes; written += block.length) fs.writeSync(fd, block);
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(scratch, { force: true });
+  }
+}
+
+/** User + system CPU seconds of each thread of `pid` (Linux /proc), by thread id. */
+function threadCpuSeconds(pid: number): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second here).
+    seconds.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  return seconds;
+}
+
+/** `--threads`: where a server's CPU went during the upload: its main thread and each other busy thread. */
+function reportThreads(
+  label: string,
+  pid: number,
+  before: Map<number, number>,
+  clientCpu: NodeJS.CpuUsage,
+): void {
+  const used = [...threadCpuSeconds(pid)].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)]);
+  const main = used.find(([tid]) => tid === pid)?.[1] ?? 0;
+  const others = used.filter(([tid, s]) => tid !== pid && s >= 0.05).map(([, s]) => s.toFixed(2));
+  const client = process.cpuUsage(clientCpu);
+  process.stdout.write(
+    `  ${label}: CPU-s client ${((client.user + client.system) / 1e6).toFixed(2)}, server main thread ` +
+      `${main.toFixed(2)}, other busy threads [${others.join(', ')}]\n`,
+  );
 }
 
 /**

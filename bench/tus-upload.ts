@@ -5,7 +5,7 @@
  * plain node on an esbuild bundle of this file (node_modules external), as a compiled deployment would,
  * so tsx's loader (~30-40 MB) is not counted in their memory.
  *
- *   npx tsx bench/tus-upload.ts [--size 1GiB] [--runs 3] [--dir /tmp] [--threads]
+ *   npx tsx bench/tus-upload.ts [--size 1GiB] [--runs 3] [--dir /tmp] [--threads] [--timeline]
  *   npx tsx bench/tus-upload.ts --patch-latency 1000     (the fixed cost of one PATCH)
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -43,6 +43,8 @@ interface Done {
   /** User + system CPU seconds the server process used since it was ready. */
   cpuSeconds: number;
   sha256?: string;
+  /** Per PATCH, server side: ms from the request's start to its body's last byte, and from then to the answer. */
+  patches?: { bodyMs: number; tailMs: number }[];
 }
 
 function arg(name: string, fallback: string): string {
@@ -195,6 +197,7 @@ async function measure(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (threadsBefore) reportThreads(label, child.pid as number, threadsBefore, clientCpu);
   const done = await stopChild(child, { id: id ?? null });
+  if (SHOW_TIMELINE && done.patches?.length) reportTimeline(label, done.patches);
   const mibps = size / 1024 / 1024 / seconds;
   return {
     label,
@@ -209,6 +212,23 @@ async function measure(
 }
 
 const SHOW_THREADS = process.argv.includes('--threads');
+const SHOW_TIMELINE = process.argv.includes('--timeline');
+
+/**
+ * `--timeline`: how each PATCH's time splits on the server, reading the body and, after its last byte, the rest
+ * (data still queued in the process reaching the file, closing it, the offset UPDATE, the answer). The client sends
+ * the next PATCH only after the answer, so the second part is time the connection stands idle.
+ */
+function reportTimeline(label: string, patches: { bodyMs: number; tailMs: number }[]): void {
+  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1];
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const body = patches.map((patch) => patch.bodyMs);
+  const tail = patches.map((patch) => patch.tailMs);
+  process.stdout.write(
+    `  ${label}: ${patches.length} PATCHes; body median ${median(body).toFixed(2)} ms (total ` +
+      `${sum(body).toFixed(0)} ms), after the last byte median ${median(tail).toFixed(2)} ms (total ${sum(tail).toFixed(0)} ms)\n`,
+  );
+}
 const RECYCLE_MARGIN = 64 * 1024 * 1024;
 
 /**
@@ -415,7 +435,21 @@ async function serveTus(dir: string, rootDir: string) {
   });
   const { createApp } = await import('../src/app');
   const user = await deps.accounts.register({ username: 'bench', password: 'bench-password-1' });
-  const server = http.createServer(createApp(deps).callback());
+  const handle = createApp(deps).callback();
+  const patches: { bodyMs: number; tailMs: number }[] = [];
+  const server = http.createServer((req, res) => {
+    if (req.method === 'PATCH') {
+      const started = performance.now();
+      let bodyEnded = started;
+      req.once('end', () => {
+        bodyEnded = performance.now();
+      });
+      res.once('finish', () =>
+        patches.push({ bodyMs: bodyEnded - started, tailMs: performance.now() - bodyEnded }),
+      );
+    }
+    void handle(req, res);
+  });
   const port = await listen(server, false);
   cpuAtReady = process.cpuUsage();
   process.send?.({ port, token: deps.tokens.issue(user).access_token, rssMb: rssMb() });
@@ -425,7 +459,7 @@ async function serveTus(dir: string, rootDir: string) {
     const cpu = cpuSeconds();
     await deps.close();
     fs.rmSync(work, { recursive: true, force: true });
-    process.send?.({ maxRssMb, cpuSeconds: cpu, sha256: file.sha256 });
+    process.send?.({ maxRssMb, cpuSeconds: cpu, sha256: file.sha256, patches });
   });
 }
 

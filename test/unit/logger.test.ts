@@ -77,7 +77,9 @@ describe('log timestamps', () => {
     expect(time()).toBe(',"time":"2026-12-02T06:30:15.124Z"');
     // The same shape as pino's own ISO time function.
     expect(time()).toMatch(/^,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/);
-    expect(pino.stdTimeFunctions.isoTime()).toMatch(/^,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/);
+    expect(pino.stdTimeFunctions.isoTime()).toMatch(
+      /^,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/,
+    );
   });
 
   it('stamps each line with the current time', () => {

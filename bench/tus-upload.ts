@@ -229,6 +229,8 @@ function reportTimeline(label: string, patches: { bodyMs: number; tailMs: number
       `${sum(body).toFixed(0)} ms), after the last byte median ${median(tail).toFixed(2)} ms (total ${sum(tail).toFixed(0)} ms)\n`,
   );
 }
+
+/** Recycled beyond the upload's size, for what else the server writes meanwhile (database, logs). */
 const RECYCLE_MARGIN = 64 * 1024 * 1024;
 
 /**

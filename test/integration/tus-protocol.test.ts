@@ -459,3 +459,56 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
     });
   });
 });
+
+describe('tus bodies streaming at the same time', () => {
+  let t: TestApp;
+  let auth: string;
+
+  beforeAll(async () => {
+    t = await buildTestApp({
+      env: {
+        MAX_UPLOAD_BYTES: String(16 * 1024 * 1024),
+        USER_QUOTA_BYTES: String(64 * 1024 * 1024),
+      },
+    });
+    auth = bearer(t, (await buildUser(t)).user);
+  });
+  afterAll(() => t.close());
+
+  it('keeps the bytes of each upload apart', async () => {
+    // Several 1 MiB body chunks per PATCH, four uploads interleaved on one hashing thread and one set of queues.
+    const uploads = await Promise.all(
+      [5_000_000, 4_500_001, 4_000_002, 3_500_003].map(async (size) => {
+        const data = randomBytes(size);
+        return { data, ...(await createUpload(t, auth, size)) };
+      }),
+    );
+    for (const half of [0, 1]) {
+      await Promise.all(
+        uploads.map(({ data, url }) => {
+          const from = half ? Math.floor(data.length / 2) : 0;
+          const to = half ? data.length : Math.floor(data.length / 2);
+          return request(t.server)
+            .patch(url)
+            .set(TUS)
+            .set('Authorization', auth)
+            .set('Content-Type', OCTETS)
+            .set('Upload-Offset', String(from))
+            .send(data.subarray(from, to))
+            .expect(204);
+        }),
+      );
+    }
+    for (const { data, id } of uploads) {
+      const stored = await t.deps.storage.get(id);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stored) chunks.push(chunk as Buffer);
+      expect(sha256(Buffer.concat(chunks))).toBe(sha256(data));
+      const res = await request(t.server)
+        .get(`/api/files/${id}`)
+        .set('Authorization', auth)
+        .expect(200);
+      expect(res.body.sha256).toBe(sha256(data));
+    }
+  });
+});

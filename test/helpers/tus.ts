@@ -34,6 +34,23 @@ export async function createUpload(
   return { id: url.split('/').pop() as string, url };
 }
 
+/** A PATCH of `body` at `offset` to the upload at `url` (call .expect on it). */
+export function patchUpload(
+  target: Parameters<typeof request>[0],
+  url: string,
+  offset: number,
+  body: Buffer,
+  auth: string,
+): request.Test {
+  return request(target)
+    .patch(url)
+    .set(TUS)
+    .set('Authorization', auth)
+    .set('Content-Type', OCTETS)
+    .set('Upload-Offset', String(offset))
+    .send(body);
+}
+
 /** The path of an upload's partial data (mirrors src/storage/partial-uploads.ts). */
 export function partialPath(t: TestApp, id: string): string {
   return path.join(t.uploadDir, '.uploads', `${id}.part`);

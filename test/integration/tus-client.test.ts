@@ -6,7 +6,7 @@ import { Upload } from 'tus-js-client';
 import { startServer, type RunningServer } from '../e2e/helpers/server';
 import { bearer, buildUser } from '../helpers/agents';
 import { DATABASES } from '../helpers/databases';
-import { OCTETS, TUS, createUpload, partialPath, sha256 } from '../helpers/tus';
+import { OCTETS, TUS, createUpload, partialPath, patchUpload, sha256 } from '../helpers/tus';
 
 const CONFIGS = DATABASES.flatMap((db) => [
   { db, redis: false },
@@ -172,14 +172,7 @@ describe.each(CONFIGS)('tus-js-client against a listening server (%o)', ({ db, r
     expect(kept).toBe(size / 2);
     expect(sha256(fs.readFileSync(partial).subarray(0, kept))).toBe(sha256(data.subarray(0, kept)));
     // And the rest can follow from there.
-    await request(server.baseUrl)
-      .patch(url)
-      .set(TUS)
-      .set('Authorization', auth)
-      .set('Content-Type', OCTETS)
-      .set('Upload-Offset', String(kept))
-      .send(data.subarray(kept))
-      .expect(204);
+    await patchUpload(server.baseUrl, url, kept, data.subarray(kept), auth).expect(204);
     const file = await request(server.baseUrl)
       .get(`/api/files/${id}`)
       .set('Authorization', auth)

@@ -10,6 +10,7 @@ import {
   createUpload,
   exists,
   partialPath,
+  patchUpload,
   sha256,
   tusMetadata,
 } from '../helpers/tus';
@@ -41,13 +42,7 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
     });
   const row = (id: string) => t.deps.models.Upload.findByPk(id);
   const patch = (url: string, offset: number, body: Buffer, who = auth) =>
-    request(t.server)
-      .patch(url)
-      .set(TUS)
-      .set('Authorization', who)
-      .set('Content-Type', OCTETS)
-      .set('Upload-Offset', String(offset))
-      .send(body);
+    patchUpload(t.server, url, offset, body, who);
 
   describe('OPTIONS', () => {
     it('describes the server: version, extensions, max size and checksum algorithms', async () => {
@@ -488,14 +483,7 @@ describe('tus bodies streaming at the same time', () => {
         uploads.map(({ data, url }) => {
           const from = half ? Math.floor(data.length / 2) : 0;
           const to = half ? data.length : Math.floor(data.length / 2);
-          return request(t.server)
-            .patch(url)
-            .set(TUS)
-            .set('Authorization', auth)
-            .set('Content-Type', OCTETS)
-            .set('Upload-Offset', String(from))
-            .send(data.subarray(from, to))
-            .expect(204);
+          return patchUpload(t.server, url, from, data.subarray(from, to), auth).expect(204);
         }),
       );
     }

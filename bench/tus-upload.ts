@@ -291,37 +291,36 @@ async function main() {
       `${r.label.padEnd(20)} ${r.mibps.toFixed(0).padStart(5)} MiB/s  ${r.mibPerCpuSecond.toFixed(0).padStart(5)} MiB/CPU-s  RSS idle ${r.idleRssMb.toFixed(0)} MB, peak ${r.maxRssMb.toFixed(0)} MB`,
     );
   };
+  const servers: [string, string, (ready: Ready) => Promise<string | void>][] = [
+    ['bare pipe', 'serve-bare', ({ port }) => bareUpload(port, size)],
+    // References only: the same pipe made durable (fsync before answering), as Depot does at completion;
+    // fed in 8 MiB requests, as the chunked tus upload is (what the round trips alone cost).
+    ['bare pipe + fsync', 'serve-bare-sync', ({ port }) => bareUpload(port, size)],
+    ['bare pipe, 8 MiB requests', 'serve-bare', ({ port }) => bareUpload(port, size, CHUNK)],
+    // And the same pipe hashing what it writes (SHA-256 on its one thread): the cost of the hash alone.
+    ['bare pipe + SHA-256', 'serve-bare-sha256', ({ port }) => bareUpload(port, size)],
+    [
+      'tus one PATCH',
+      'serve-tus',
+      ({ port, token }) => tusUpload(port, token as string, size, size),
+    ],
+    [
+      'tus 8 MiB chunks',
+      'serve-tus',
+      ({ port, token }) => tusUpload(port, token as string, size, CHUNK),
+    ],
+  ];
+  // `--only a,b`: those servers (labels containing a or b) and the bare pipe, the base of every ratio.
+  const only = arg('only', '').split(',').filter(Boolean);
+  const chosen = servers.filter(
+    ([label]) => label === 'bare pipe' || !only.length || only.some((part) => label.includes(part)),
+  );
   try {
     for (let i = 0; i < runs; i += 1) {
-      record(
-        await measure('bare pipe', 'serve-bare', base, size, ({ port }) => bareUpload(port, size)),
-      );
-      // References only: the same pipe made durable (fsync before answering), as Depot does at completion;
-      // fed in 8 MiB requests, as the chunked tus upload is (what the round trips alone cost).
-      record(
-        await measure('bare pipe + fsync', 'serve-bare-sync', base, size, ({ port }) =>
-          bareUpload(port, size),
-        ),
-      );
-      record(
-        await measure('bare pipe, 8 MiB requests', 'serve-bare', base, size, ({ port }) =>
-          bareUpload(port, size, CHUNK),
-        ),
-      );
-      // And the same pipe hashing what it writes (SHA-256 on its one thread): the cost of the hash alone.
-      record(
-        await measure('bare pipe + SHA-256', 'serve-bare-sha256', base, size, ({ port }) =>
-          bareUpload(port, size),
-        ),
-      );
-      for (const [label, chunk] of [
-        ['tus one PATCH', size],
-        ['tus 8 MiB chunks', CHUNK],
-      ] as const) {
-        const r = await measure(label, 'serve-tus', base, size, ({ port, token }) =>
-          tusUpload(port, token as string, size, chunk),
-        );
-        if (r.sha256 !== expected) throw new Error(`${label}: sha256 ${r.sha256} != ${expected}`);
+      for (const [label, mode, run] of chosen) {
+        const r = await measure(label, mode, base, size, run);
+        if (mode === 'serve-tus' && r.sha256 !== expected)
+          throw new Error(`${label}: sha256 ${r.sha256} != ${expected}`);
         record(r);
       }
     }

@@ -12,10 +12,15 @@ const SUFFIX = '.part';
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 const MAX_BACKGROUND_FLUSHES = 1;
 
-/** An open partial file: the sink to stream into, and `finish` to close it (returns the bytes it holds). */
+/**
+ * An open partial file: the sink to stream into; `trim` once the sink is done, then `close` (also when
+ * anything failed: it is safe to call more than once).
+ */
 export interface PartialWriter {
   sink: PositionedSink;
-  finish(): Promise<number>;
+  /** Cuts off anything past what the sink wrote; resolves with the bytes the file holds. */
+  trim(): Promise<number>;
+  close(): Promise<void>;
 }
 
 /** A partial upload file that was found on disk (for the expiry sweep). */
@@ -50,9 +55,9 @@ export class PartialUploads {
   }
 
   /**
-   * Opens the partial file for appending at `offset`. `finish()` cuts off anything past what was written
-   * (left by an earlier request that failed half-way) and closes the file; call it whatever happened.
-   * `written` hears of each range as it reaches the file (see PositionedSink).
+   * Opens the partial file for writing at `offset`. `trim()` cuts off anything past what was written (left by an
+   * earlier request that failed half-way). `written` hears of each range as it reaches the file (see
+   * PositionedSink).
    */
   async openAt(
     id: string,
@@ -67,15 +72,23 @@ export class PartialUploads {
       () => this.flush(id),
       written,
     );
+    // The size is read while the body streams in, so trim() costs no extra file call when nothing is left over. A
+    // stat that comes after some writes sees at most what the sink reached, so the answer is the same. On
+    // failure, trim() truncates anyway (harmless when there was nothing to cut).
+    const sizeBefore = handle.stat().then(
+      (stats) => stats.size,
+      () => Infinity,
+    );
+    let closing: Promise<void> | null = null;
     return {
       sink,
-      async finish() {
-        try {
-          if ((await handle.stat()).size > sink.reached) await handle.truncate(sink.reached);
-        } finally {
-          await handle.close();
-        }
+      async trim() {
+        if ((await sizeBefore) > sink.reached) await handle.truncate(sink.reached);
         return sink.reached;
+      },
+      close() {
+        closing ??= sizeBefore.then(() => handle.close());
+        return closing;
       },
     };
   }

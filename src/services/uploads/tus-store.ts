@@ -91,33 +91,39 @@ export class DepotTusStore extends DataStore {
           }
         : undefined;
     const writer = await this.deps.partials.openAt(id, offset, hashAsWritten);
-    const received = await this.receive(stream, writer.sink, expected);
-    const onDisk = await writer.finish();
-    const keep = (kept: number) => {
-      if (!running) return;
-      // The hash follows what the sink wrote; should the offset differ, it is useless (completion rehashes).
-      if (!expected && kept !== onDisk) return running.abort();
-      running.updateFromFile(path, fed, kept - fed, () => undefined);
-      this.deps.hashes.put(id, running, kept);
-    };
-    if (received.error) {
-      // Keep what reached the file (tus resumes from there).
-      const kept = Math.min(onDisk, offset + received.bytes);
-      await this.deps.uploads.setOffset(id, kept);
-      this.deps.metrics.bytesUploaded.inc(Math.max(0, kept - offset));
-      keep(kept);
-      throw received.error;
+    try {
+      const received = await this.receive(stream, writer.sink, expected);
+      const onDisk = await writer.trim();
+      // Closing changes no byte: the file closes while the offset is recorded (errors surface below).
+      writer.close().catch(() => undefined);
+      const keep = (kept: number) => {
+        if (!running) return;
+        // The hash follows what the sink wrote; should the offset differ, it is useless (completion rehashes).
+        if (!expected && kept !== onDisk) return running.abort();
+        running.updateFromFile(path, fed, kept - fed, () => undefined);
+        this.deps.hashes.put(id, running, kept);
+      };
+      if (received.error) {
+        // Keep what reached the file (tus resumes from there).
+        const kept = Math.min(onDisk, offset + received.bytes);
+        await this.deps.uploads.setOffset(id, kept);
+        this.deps.metrics.bytesUploaded.inc(Math.max(0, kept - offset));
+        keep(kept);
+        throw received.error;
+      }
+      if (expected && received.checksum && !timingSafeEqualDigest(received.checksum, expected)) {
+        await this.deps.partials.truncate(id, offset);
+        keep(offset);
+        throw CHECKSUM_MISMATCH;
+      }
+      const newOffset = offset + received.bytes;
+      await this.deps.uploads.setOffset(id, newOffset);
+      this.deps.metrics.bytesUploaded.inc(received.bytes);
+      keep(newOffset);
+      return newOffset;
+    } finally {
+      await writer.close();
     }
-    if (expected && received.checksum && !timingSafeEqualDigest(received.checksum, expected)) {
-      await this.deps.partials.truncate(id, offset);
-      keep(offset);
-      throw CHECKSUM_MISMATCH;
-    }
-    const newOffset = offset + received.bytes;
-    await this.deps.uploads.setOffset(id, newOffset);
-    this.deps.metrics.bytesUploaded.inc(received.bytes);
-    keep(newOffset);
-    return newOffset;
   }
 
   /** Streams the body into the partial file, checksumming as it goes; resolves (never rejects) with what happened. */

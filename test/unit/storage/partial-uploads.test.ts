@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PartialUploads } from '../../../src/storage/partial-uploads';
+
+const ID = 'AbCdEfGhIjKlMnOp0123';
+
+describe('PartialUploads', () => {
+  let root: string;
+  let partials: PartialUploads;
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'depot-partials-'));
+    partials = new PartialUploads(root);
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const contents = () => fs.readFileSync(partials.pathFor(ID)).toString();
+
+  /** Writes `text` at `offset` through a writer, then trims and closes it; resolves with what trim() said. */
+  async function writeAt(offset: number, text: string): Promise<number> {
+    const writer = await partials.openAt(ID, offset);
+    try {
+      await pipeline(Readable.from([Buffer.from(text)]), writer.sink);
+      return await writer.trim();
+    } finally {
+      await writer.close();
+    }
+  }
+
+  it('refuses anything that is not an upload id as a path', () => {
+    for (const id of ['../../etc/passwd', 'short', `${ID}/x`, '', `${ID}.part`])
+      expect(() => partials.pathFor(id)).toThrow(/not an upload id/);
+    expect(partials.pathFor(ID)).toBe(path.join(root, '.uploads', `${ID}.part`));
+  });
+
+  it('creates each partial file once', async () => {
+    await partials.create(ID);
+    expect(await partials.size(ID)).toBe(0);
+    await expect(partials.create(ID)).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+
+  it('appends at the offset and keeps what was there before it', async () => {
+    await partials.create(ID);
+    expect(await writeAt(0, 'hello ')).toBe(6);
+    expect(await writeAt(6, 'world')).toBe(11);
+    expect(contents()).toBe('hello world');
+  });
+
+  it('cuts off bytes an earlier request left past the offset', async () => {
+    await partials.create(ID);
+    await writeAt(0, 'hello world, and then some');
+    // A request that resumes at 6 and writes less than what is there leaves no stale tail.
+    expect(await writeAt(6, 'there')).toBe(11);
+    expect(contents()).toBe('hello there');
+    expect(await partials.size(ID)).toBe(11);
+  });
+
+  it('keeps everything when the new bytes reach past the old end', async () => {
+    await partials.create(ID);
+    await writeAt(0, 'hello wor');
+    expect(await writeAt(6, 'everyone')).toBe(14);
+    expect(contents()).toBe('hello everyone');
+  });
+
+  it('closes once however often close() is called, also without trim()', async () => {
+    await partials.create(ID);
+    const writer = await partials.openAt(ID, 0);
+    const first = writer.close();
+    expect(writer.close()).toBe(first);
+    await first;
+    // The descriptor is gone: the file can be removed and nothing writes to it any more.
+    await partials.remove(ID);
+    expect(await partials.size(ID)).toBeNull();
+  });
+
+  it('fails to open an upload whose partial file is gone', async () => {
+    await expect(partials.openAt(ID, 0)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

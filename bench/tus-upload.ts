@@ -19,6 +19,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatSize, parseSize } from '../src/lib/units';
+import { ParallelSha256 } from '../src/storage/parallel-hash';
 import { bundleForNode, nodeFlagsFor } from './lib/bundle';
 import { buildBenchDepot } from './lib/depot';
 import { recyclePageCache, threadCpuSeconds } from './lib/linux';
@@ -96,8 +97,12 @@ function expectedSha256(size: number): string {
   return hash.digest('hex');
 }
 
-/** The whole body in one request, or (`chunk`) in sequential requests the server appends. */
-async function bareUpload(port: number, size: number, chunk = size): Promise<void> {
+/**
+ * The whole body in one request, or (`chunk`) in sequential requests the server appends; resolves with the
+ * SHA-256 a hashing server answered.
+ */
+async function bareUpload(port: number, size: number, chunk = size): Promise<string | undefined> {
+  let sha256: string | undefined;
   const url = chunk < size ? '/upload?append' : '/upload';
   for (let offset = 0; offset < size; offset += chunk) {
     const length = Math.min(chunk, size - offset);
@@ -109,7 +114,9 @@ async function bareUpload(port: number, size: number, chunk = size): Promise<voi
       length,
     );
     if (res.statusCode !== 204) throw new Error(`bare: ${res.statusCode}`);
+    sha256 = res.headers['x-sha256'] as string | undefined;
   }
+  return sha256;
 }
 
 async function tusUpload(
@@ -208,7 +215,8 @@ async function measure(
     maxRssMb: done.maxRssMb,
     cpuSeconds: done.cpuSeconds,
     mibPerCpuSecond: size / 1024 / 1024 / done.cpuSeconds,
-    sha256: done.sha256,
+    // The file row's (tus) or the hashing bare server's answer.
+    sha256: done.sha256 ?? (mode.startsWith('serve-bare') ? (id ?? undefined) : undefined),
   };
 }
 
@@ -299,6 +307,13 @@ async function main() {
     ['bare pipe, 8 MiB requests', 'serve-bare', ({ port }) => bareUpload(port, size, CHUNK)],
     // And the same pipe hashing what it writes (SHA-256 on its one thread): the cost of the hash alone.
     ['bare pipe + SHA-256', 'serve-bare-sha256', ({ port }) => bareUpload(port, size)],
+    // The same pipe with the hash on Depot's hashing thread (as form uploads use it): what "SHA-256 included" costs
+    // when it runs beside the pipe, on the other core.
+    [
+      'bare pipe + SHA-256 thread',
+      'serve-bare-sha256-thread',
+      ({ port }) => bareUpload(port, size),
+    ],
     [
       'tus one PATCH',
       'serve-tus',
@@ -319,7 +334,7 @@ async function main() {
     for (let i = 0; i < runs; i += 1) {
       for (const [label, mode, run] of chosen) {
         const r = await measure(label, mode, base, size, run);
-        if (mode === 'serve-tus' && r.sha256 !== expected)
+        if ((mode === 'serve-tus' || mode.includes('sha256')) && r.sha256 !== expected)
           throw new Error(`${label}: sha256 ${r.sha256} != ${expected}`);
         record(r);
       }
@@ -356,28 +371,61 @@ function printTable(results: Record<string, Sample[]>, size: number, runs: numbe
       `| ${label} | ${mibps.toFixed(0)} | ${(mibps / bare).toFixed(2)}x | ${perCpu.toFixed(0)} | ${(perCpu / bareCpu).toFixed(2)}x | ${of(label, 'idleRssMb').toFixed(0)} MB | ${peak.toFixed(0)} MB |`,
     );
   }
+  printChunkBudget(results);
+}
+
+/**
+ * What 0.9x of the bare pipe leaves an 8 MiB PATCH, run by run: the time per 8 MiB at 0.9x of the bare pipe's
+ * speed, less what the bare pipe's own 8 MiB request took. Everything tus does per request beyond piping the
+ * body (authentication, lock, upload row, offset, answer, and the hashing thread's share of the cores) has to
+ * fit in it; `--patch-latency` measures that fixed work alone.
+ */
+function printChunkBudget(results: Record<string, Sample[]>): void {
+  const whole = results['bare pipe'];
+  const chunked = results['bare pipe, 8 MiB requests'];
+  if (!whole || !chunked) return;
+  const msPer8MiB = (mibps: number) => ((CHUNK / 1024 / 1024) * 1000) / mibps;
+  const budgets = chunked.map((run, i) => msPer8MiB(0.9 * whole[i].mibps) - msPer8MiB(run.mibps));
+  console.log(
+    `\nPer 8 MiB PATCH, 0.9x of the bare pipe leaves ${budgets.map((ms) => ms.toFixed(2)).join(', ')} ms ` +
+      `(run by run) beyond the bare pipe's own 8 MiB request.`,
+  );
+}
+
+/** How a bare server hashes what it writes: not at all, on its one thread, or on a worker thread. */
+type BareHash = 'none' | 'inline' | 'thread';
+
+/** A Transform that passes chunks on and hashes them, inline or on Depot's hashing thread (`ParallelSha256`). */
+function hashingTap(hash: Exclude<BareHash, 'none'>, hasher: ParallelSha256 | null) {
+  const inline = createHash('sha256');
+  const job = hash === 'thread' && hasher ? hasher.start() : null;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (job) job.update(chunk, () => done(null, chunk));
+      else {
+        inline.update(chunk);
+        done(null, chunk);
+      }
+    },
+  });
+  return { tap, digest: async () => (job ? job.digest() : inline.digest('hex')) };
 }
 
 /**
  * Child: a bare node:http server piping each body to a file, or appending it (`?append`), and for the
  * fsync reference row, syncing it before answering.
  */
-async function serveBare(dir: string, sync: boolean, hash = false) {
+async function serveBare(dir: string, sync: boolean, hash: BareHash = 'none') {
   const target = path.join(dir, `bare-${process.pid}.bin`);
+  const hasher = hash === 'thread' ? new ParallelSha256() : null;
   const server = http.createServer(async (req, res) => {
     try {
       const append = req.url?.endsWith('?append');
       const file = fs.createWriteStream(target, { flags: append ? 'a' : 'w' });
-      if (hash) {
-        const sha256 = createHash('sha256');
-        const tap = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            sha256.update(chunk);
-            done(null, chunk);
-          },
-        });
+      if (hash !== 'none') {
+        const { tap, digest } = hashingTap(hash, hasher);
         await pipeline(req, tap, file);
-        res.setHeader('X-Sha256', sha256.digest('hex'));
+        res.setHeader('X-Sha256', await digest());
       } else await pipeline(req, file);
       if (sync) {
         const handle = await fsp.open(target, 'r+');
@@ -446,7 +494,8 @@ const [mode, dir, rootDir] = process.argv.slice(2);
 if (mode?.startsWith('serve-')) process.on('SIGTERM', () => process.exit(0));
 if (mode === 'serve-bare') void serveBare(dir, false);
 else if (mode === 'serve-bare-sync') void serveBare(dir, true);
-else if (mode === 'serve-bare-sha256') void serveBare(dir, false, true);
+else if (mode === 'serve-bare-sha256') void serveBare(dir, false, 'inline');
+else if (mode === 'serve-bare-sha256-thread') void serveBare(dir, false, 'thread');
 else if (mode === 'serve-tus') void serveTus(dir, rootDir);
 else
   main().catch((err) => {

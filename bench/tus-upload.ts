@@ -5,7 +5,7 @@
  * plain node on an esbuild bundle of this file (node_modules external), as a compiled deployment would,
  * so tsx's loader (~30-40 MB) is not counted in their memory.
  *
- *   npx tsx bench/tus-upload.ts [--size 1GiB] [--runs 3] [--dir /tmp] [--threads] [--timeline]
+ *   npx tsx bench/tus-upload.ts [--size 1GiB] [--runs 3] [--dir /tmp] [--threads] [--timeline] [--only a,b]
  *   npx tsx bench/tus-upload.ts --patch-latency 1000     (the fixed cost of one PATCH)
  */
 import { fork, type ChildProcess } from 'node:child_process';

@@ -73,8 +73,9 @@ export class PartialUploads {
       written,
     );
     // The size is read while the body streams in, so trim() costs no extra file call when nothing is left over. A
-    // stat that comes after some writes sees at most what the sink reached, so the answer is the same. On
-    // failure, trim() truncates anyway (harmless when there was nothing to cut).
+    // stat that comes after some writes sees the larger of the old size and what the sink had written by then,
+    // so it exceeds `reached` exactly when old bytes lie past the end. If the stat fails, trim() truncates anyway
+    // (harmless when there was nothing to cut).
     const sizeBefore = handle.stat().then(
       (stats) => stats.size,
       () => Infinity,

@@ -56,6 +56,25 @@ export function partialPath(t: TestApp, id: string): string {
   return path.join(t.uploadDir, '.uploads', `${id}.part`);
 }
 
+/**
+ * How many of this process's descriptors are open for writing on `file` (Linux: /proc/self/fd and fdinfo), to
+ * catch a leaked writer. Read-only ones are left out: the hashing thread keeps one on a partial file between
+ * PATCHes, on purpose.
+ */
+export function writersOpenOn(file: string): number {
+  let count = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== file) continue;
+      const flags = /^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (flags && (parseInt(flags[1], 8) & 3) !== 0) count += 1; // O_WRONLY or O_RDWR
+    } catch {
+      // closed meanwhile (one of them is the descriptor readdir itself used)
+    }
+  }
+  return count;
+}
+
 export function exists(file: string): boolean {
   return fs.existsSync(file);
 }

@@ -8,6 +8,7 @@ import {
   OCTETS,
   TUS,
   createUpload,
+  writersOpenOn,
   exists,
   partialPath,
   patchUpload,
@@ -236,6 +237,25 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
         .expect(200);
       expect(file.body.sha256).toBe(sha256(Buffer.concat([chunk, chunk])));
     });
+    it('closes the partial file after every PATCH, accepted, refused or cut short', async () => {
+      const { id, url } = await createUpload(t, auth, 30);
+      const file = partialPath(t, id);
+      await patch(url, 0, randomBytes(10)).expect(204);
+      expect(writersOpenOn(file)).toBe(0);
+      await patch(url, 10, randomBytes(10))
+        .set('Upload-Checksum', `sha1 ${createHash('sha1').update('other').digest('base64')}`)
+        .expect(460);
+      expect(writersOpenOn(file)).toBe(0);
+      await patch(url, 10, randomBytes(25)).expect(413);
+      expect(writersOpenOn(file)).toBe(0);
+      await patch(url, 10, randomBytes(20)).expect(204);
+      expect(writersOpenOn(file)).toBe(0);
+      // Complete: the partial file became the file.
+      expect(exists(file)).toBe(false);
+      const done = await request(t.server).get(`/api/files/${id}`).set('Authorization', auth);
+      expect(done.body.size).toBe(30);
+    });
+
     it('keeps the right sha256 when a refused chunk comes between accepted ones (hash on the hashing thread)', async () => {
       const data = randomBytes(600_000);
       const { id, url } = await createUpload(t, auth, data.length);

@@ -395,10 +395,10 @@ function printChunkBudget(results: Record<string, Sample[]>): void {
 /** How a bare server hashes what it writes: not at all, on its one thread, or on a worker thread. */
 type BareHash = 'none' | 'inline' | 'thread';
 
-/** A Transform that passes chunks on and hashes them, inline or on Depot's hashing thread (`ParallelSha256`). */
-function hashingTap(hash: Exclude<BareHash, 'none'>, hasher: ParallelSha256 | null) {
+/** A Transform that passes chunks on and hashes them: on Depot's hashing thread when given one, else inline. */
+function hashingTap(hasher: ParallelSha256 | null) {
   const inline = createHash('sha256');
-  const job = hash === 'thread' && hasher ? hasher.start() : null;
+  const job = hasher?.start() ?? null;
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       if (job) job.update(chunk, () => done(null, chunk));
@@ -423,7 +423,7 @@ async function serveBare(dir: string, sync: boolean, hash: BareHash = 'none') {
       const append = req.url?.endsWith('?append');
       const file = fs.createWriteStream(target, { flags: append ? 'a' : 'w' });
       if (hash !== 'none') {
-        const { tap, digest } = hashingTap(hash, hasher);
+        const { tap, digest } = hashingTap(hasher);
         await pipeline(req, tap, file);
         res.setHeader('X-Sha256', await digest());
       } else await pipeline(req, file);

@@ -94,3 +94,31 @@ export class GatewayTimeout extends AppError {
     super(504, 'GATEWAY_TIMEOUT', message, { expose: true, ...options });
   }
 }
+
+/** The client sent its body too slowly (no byte within the idle timeout, or past the total body time). */
+export class RequestTimeout extends AppError {
+  constructor(message = 'The request body arrived too slowly.', options?: AppErrorOptions) {
+    super(408, 'REQUEST_TIMEOUT', message, { expose: true, ...options });
+  }
+}
+
+/** A dependency (database, Redis, MongoDB) is down or frozen: the client may retry after `retryAfterSeconds`. */
+export class ServiceUnavailable extends AppError {
+  constructor(message: string, retryAfterSeconds = 5, options?: AppErrorOptions) {
+    super(503, 'SERVICE_UNAVAILABLE', message, {
+      expose: true,
+      ...options,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
+  }
+}
+
+/** The upload directory has no room left (ENOSPC/EDQUOT): nothing of the request was kept. */
+export class InsufficientStorage extends AppError {
+  constructor(
+    message = 'The server has no storage space left for this upload. Nothing was kept; try again later.',
+    options?: AppErrorOptions,
+  ) {
+    super(507, 'INSUFFICIENT_STORAGE', message, { expose: true, ...options });
+  }
+}

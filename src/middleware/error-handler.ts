@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../errors';
+import { classifyFailure } from '../failures';
 import { wantsJson } from './negotiate';
 
 interface NormalizedError {
@@ -9,6 +10,8 @@ interface NormalizedError {
   message: string;
   details?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Whether `message` is meant for users (a 503 or 507 names its cause; other 5xx stay generic on pages). */
+  exposed: boolean;
 }
 
 const PAGE_WORDING: Record<number, string> = {
@@ -22,7 +25,10 @@ const PAGE_WORDING: Record<number, string> = {
   415: 'That kind of content is not accepted here.',
   422: 'Some fields need attention.',
   429: 'Too many attempts. Wait a little and try again.',
+  408: 'The request took too long to arrive.',
   500: 'Something went wrong on our side. It has been logged; try again in a moment.',
+  503: 'Depot cannot reach a service it needs right now. Try again in a moment.',
+  507: 'The server has no storage space left. Nothing was kept; try again later.',
 };
 
 /** Outermost middleware: turns every error into a 4xx/5xx page or RFC 9457 problem, logging 5xx once. */
@@ -33,9 +39,13 @@ export function errorHandler(options: { exposeInternals: boolean }): Middleware 
       if (ctx.status === 404 && ctx.body == null && ctx.respond !== false) {
         throw new AppError(404, 'NOT_FOUND', PAGE_WORDING[404]);
       }
-    } catch (err) {
+    } catch (caught) {
+      // A known condition of the environment (full disk, dependency down) answers as itself, logged as a warning.
+      const known = caught instanceof AppError ? null : classifyFailure(caught);
+      const err = known ?? caught;
       const error = normalize(err, options.exposeInternals);
-      if (error.status >= 500) ctx.app.emit('error', err, ctx);
+      if (known) ctx.state.log?.warn({ err: caught, status: known.status }, known.message);
+      else if (error.status >= 500) ctx.app.emit('error', err, ctx);
       respond(ctx, error);
     }
   };
@@ -50,6 +60,7 @@ function normalize(err: unknown, exposeInternals: boolean): NormalizedError {
       message,
       details: err.details,
       headers: err.headers,
+      exposed: err.expose,
     };
   }
   const candidate = err as {
@@ -71,6 +82,7 @@ function normalize(err: unknown, exposeInternals: boolean): NormalizedError {
     code,
     message,
     headers: status < 500 ? (candidate?.headers as Record<string, string>) : undefined,
+    exposed,
   };
 }
 
@@ -110,7 +122,9 @@ function respond(ctx: Context, error: NormalizedError): void {
       status: error.status,
       title,
       message:
-        error.status >= 500 ? PAGE_WORDING[500] : error.message || PAGE_WORDING[error.status],
+        error.status >= 500 && !error.exposed
+          ? PAGE_WORDING[500]
+          : error.message || PAGE_WORDING[error.status],
       details: error.details,
     });
   } catch (renderError) {

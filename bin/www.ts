@@ -1,12 +1,11 @@
 /** Starts Depot: config, connections, migrations, HTTP server, and a graceful stop on SIGTERM/SIGINT. */
 import './threadpool';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app';
 import { createDeps } from '../src/deps';
 import { createLogger } from '../src/logger';
 import { migrateToLatest } from '../src/models/sql/migrator';
-import { createRequestListener } from '../src/server';
+import { createRequestListener, createServer } from '../src/server';
 import { readConfigOrExit, withRetry } from './boot';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -25,11 +24,7 @@ async function main(): Promise<void> {
   await deps.start?.();
 
   const app = createApp(deps);
-  const server = http.createServer(createRequestListener(app, deps));
-  // Slow or idle clients must not hold sockets forever; uploads can legitimately take long.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  const server = createServer(createRequestListener(app, deps), config.timeouts);
   // A port already in use must end start-up with one clear line, not an uncaught 'error' event.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -4,6 +4,7 @@ import bodyParser from 'koa-bodyparser';
 import compose from 'koa-compose';
 import type { AppDeps } from './deps';
 import { apiAuth } from './middleware/api-auth';
+import { bodyTimeout } from './middleware/body-timeout';
 import { csrfProtection } from './middleware/csrf';
 import { sessionUser } from './middleware/current-user';
 import { errorHandler } from './middleware/error-handler';
@@ -18,6 +19,12 @@ export const PRODUCT_NAME = 'Depot';
 const ROOT_DIR = path.resolve(__dirname, '..');
 
 const isApi = (p: string) => p === '/api' || p.startsWith('/api/');
+
+/** Uploads stream as long as bytes keep coming: form posts to /files and /api/files, and tus. */
+const isUpload = (ctx: Koa.Context) =>
+  (ctx.method === 'POST' && (ctx.path === '/files' || ctx.path === '/api/files')) ||
+  ctx.path === '/api/uploads' ||
+  ctx.path.startsWith('/api/uploads/');
 
 /** Runs `middleware` only for /api requests, or only for the others. */
 function forApi(apiOnly: boolean, middleware: Middleware): Middleware {
@@ -48,6 +55,13 @@ export function createApp(deps: AppDeps): Koa {
     .use(securityHeaders())
     .use(fingerprintedAssets(deps.assets))
     .use(staticFiles(path.join(ROOT_DIR, 'public')))
+    .use(
+      bodyTimeout({
+        idleMs: config.timeouts.bodyIdleMs,
+        totalMs: config.timeouts.bodyTotalMs,
+        isStreaming: isUpload,
+      }),
+    )
     .use(
       bodyParser({
         enableTypes: ['json', 'form'],

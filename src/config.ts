@@ -24,6 +24,16 @@ export interface Config {
   logLevel: string;
   uploadExpiryMs: number;
   activityTtlDays: number;
+  /** How long a client or a dependency may keep a request waiting (README, Operations). */
+  timeouts: TimeoutSettings;
+}
+
+/** Bounds in milliseconds: request head, body idle, non-upload body total, each database/Redis call. */
+export interface TimeoutSettings {
+  headersMs: number;
+  bodyIdleMs: number;
+  bodyTotalMs: number;
+  dependencyMs: number;
 }
 
 /** Thrown by loadConfig; its message is one line per bad variable. */
@@ -138,6 +148,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   UPLOAD_EXPIRY: duration('24h').default(24 * 3_600_000),
   ACTIVITY_TTL_DAYS: intRange(1, 36500).default(180),
+  HEADERS_TIMEOUT: duration('20s').default(20_000),
+  BODY_IDLE_TIMEOUT: duration('30s').default(30_000),
+  BODY_TIMEOUT: duration('60s').default(60_000),
+  DEPENDENCY_TIMEOUT: duration('5s').default(5_000),
 });
 
 /** Reads every setting once from `env`, validates it, and returns a frozen Config. */
@@ -183,6 +197,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: vars.LOG_LEVEL,
     uploadExpiryMs: vars.UPLOAD_EXPIRY,
     activityTtlDays: vars.ACTIVITY_TTL_DAYS,
+    timeouts: {
+      headersMs: vars.HEADERS_TIMEOUT,
+      bodyIdleMs: vars.BODY_IDLE_TIMEOUT,
+      bodyTotalMs: vars.BODY_TIMEOUT,
+      dependencyMs: vars.DEPENDENCY_TIMEOUT,
+    },
   };
   if (config.isProduction) assertProductionSecrets(config);
   return Object.freeze(config);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestListener } from 'node:http';
+import http, { type RequestListener } from 'node:http';
 import type Koa from 'koa';
+import type { TimeoutSettings } from './config';
 import type { AppDeps } from './deps';
 import { createAccessRecorder, INCOMING_ID } from './middleware/request-context';
 import { sendAsset } from './middleware/static-assets';
@@ -37,4 +38,27 @@ export function createRequestListener(app: Koa, deps: AppDeps): RequestListener 
     ]);
     recordAccess(req, res, { reqId, route: '(static)', status, started, aborted: res.destroyed });
   };
+}
+
+/** Idle keep-alive connections are closed after this long without a new request. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Node checks the headers timeout only this often; the default 30 s let slow heads live 84 s. */
+const MAX_CHECKING_INTERVAL_MS = 1_000;
+
+/**
+ * The HTTP server of a Depot process (bin/www.ts and the tests use the same one). A request head must
+ * arrive within `headersMs` (Node answers 408 and closes); there is no total request time, because
+ * uploads may stream for hours: bodies are bounded by the body-timeout middleware instead.
+ */
+export function createServer(listener: RequestListener, timeouts: TimeoutSettings): http.Server {
+  const server = http.createServer(
+    {
+      requestTimeout: 0,
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.min(MAX_CHECKING_INTERVAL_MS, timeouts.headersMs),
+    },
+    listener,
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  return server;
 }

@@ -6,13 +6,15 @@ import { createDeps } from '../src/deps';
 import { createLogger } from '../src/logger';
 import { migrateToLatest } from '../src/models/sql/migrator';
 import { createRequestListener, createServer } from '../src/server';
-import { readConfigOrExit, withRetry } from './boot';
+import { logGeneratedSecrets, readStartupConfigOrExit, withRetry } from './boot';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
-  const config = readConfigOrExit();
+  const startup = readStartupConfigOrExit();
+  const { config } = startup;
   const logger = createLogger({ level: config.logLevel });
+  logGeneratedSecrets(logger, startup);
   const deps = await createDeps(config, logger, { processMetrics: true });
   const retryLog = (name: string, error: Error, delayMs: number) =>
     logger.warn(

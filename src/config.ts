@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration, parseSize } from './lib/units';
 
@@ -14,15 +15,21 @@ export interface Config {
   mongodbUri: string | null;
   redisUrl: string | null;
   uploadDir: string;
+  /** Where the default SQLite file and, outside production, the generated secrets live. */
+  dataDir: string;
   maxUploadBytes: number;
   maxFormFiles: number;
   /** Infinity when unlimited. */
   userQuotaBytes: number;
   sessionTtlMs: number;
   trustProxy: boolean;
+  /** Bearer token that opens /metrics to clients other than loopback; null: loopback only. */
+  metricsToken: string | null;
   wechat: { appId: string | null; secret: string | null; apiBase: string };
   logLevel: string;
   uploadExpiryMs: number;
+  /** How often a running server removes abandoned temp files and unregistered content. */
+  storageSweepIntervalMs: number;
   activityTtlDays: number;
   /** How long a client or a dependency may keep a request waiting (README, Operations). */
   timeouts: TimeoutSettings;
@@ -41,9 +48,14 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export const DEV_APP_KEY = 'depot-dev-only-cookie-key-change-me';
-export const DEV_JWT_SECRET = 'depot-dev-only-jwt-secret-change-me';
 const MIN_SECRET_BYTES = 32;
+const MIN_METRICS_TOKEN_CHARS = 16;
+
+/** Secrets bin/boot.ts keeps in DATA_DIR for the APP_KEYS / JWT_SECRET left unset (never in production). */
+export interface FallbackSecrets {
+  appKeys: string[];
+  jwtSecret: string;
+}
 
 const size = (label: string) =>
   z.string().transform((text, ctx) => {
@@ -111,15 +123,16 @@ const schema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string()).min(1, { message: 'must list at least one key' }))
-    .default([DEV_APP_KEY]),
-  JWT_SECRET: z.string().min(1).default(DEV_JWT_SECRET),
+    .optional(),
+  JWT_SECRET: z.string().min(1).optional(),
   JWT_TTL: duration('1h').default(3_600_000),
   DATABASE_URL: z
     .string()
     .refine((text) => /^sqlite:.+/.test(text) || /^mysql:\/\/[^/]+\/\w+/.test(text), {
       message: 'must be sqlite:<path> or mysql://user:pass@host:3306/database',
     })
-    .default('sqlite:data/depot.sqlite'),
+    .optional(),
+  DATA_DIR: z.string().min(1).default('data'),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   UPLOAD_DIR: z.string().min(1).default('uploads'),
@@ -142,11 +155,18 @@ const schema = z.object({
     .default(Infinity),
   SESSION_TTL: duration('7d').default(7 * 86_400_000),
   TRUST_PROXY: bool.default(false),
+  METRICS_TOKEN: z
+    .string()
+    .min(MIN_METRICS_TOKEN_CHARS, {
+      message: `must be at least ${MIN_METRICS_TOKEN_CHARS} characters (it guards /metrics)`,
+    })
+    .optional(),
   WECHAT_APPID: z.string().optional(),
   WECHAT_SECRET: z.string().optional(),
   WECHAT_API_BASE: url(['http:', 'https:']).default('https://api.weixin.qq.com'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   UPLOAD_EXPIRY: duration('24h').default(24 * 3_600_000),
+  STORAGE_SWEEP_INTERVAL: duration('5m').default(5 * 60_000),
   ACTIVITY_TTL_DAYS: intRange(1, 36500).default(180),
   HEADERS_TIMEOUT: duration('20s').default(20_000),
   BODY_IDLE_TIMEOUT: duration('30s').default(30_000),
@@ -154,14 +174,39 @@ const schema = z.object({
   DEPENDENCY_TIMEOUT: duration('5s').default(5_000),
 });
 
-/** Reads every setting once from `env`, validates it, and returns a frozen Config. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
-  const present = Object.fromEntries(
+/** The variables of `env` this schema knows and that are set (empty ones, as copied from .env.example, are not). */
+function presentVariables(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
     Object.entries(env).filter(
-      ([key, value]) => key in schema.shape && value !== undefined && value !== '',
+      (entry): entry is [string, string] =>
+        entry[0] in schema.shape && entry[1] !== undefined && entry[1] !== '',
     ),
   );
-  const parsed = schema.safeParse(present);
+}
+
+/**
+ * The directory where bin/boot.ts must keep generated secrets before calling loadConfig: DATA_DIR
+ * when APP_KEYS or JWT_SECRET is unset outside production; null when both are set, in production
+ * (which must set its own; loadConfig refuses it otherwise) or when another setting is invalid.
+ */
+export function fallbackSecretsDir(env: Record<string, string | undefined>): string | null {
+  const parsed = schema.safeParse(presentVariables(env));
+  // A bad setting is reported by loadConfig; nothing is written for a process that will not start.
+  if (!parsed.success) return null;
+  const vars = parsed.data;
+  if (vars.NODE_ENV === 'production' || (vars.APP_KEYS && vars.JWT_SECRET)) return null;
+  return vars.DATA_DIR;
+}
+
+/**
+ * Reads every setting once from `env`, validates it, and returns a frozen Config. `fallback` fills in
+ * APP_KEYS / JWT_SECRET when they are unset outside production (bin/boot.ts generates them).
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  fallback?: FallbackSecrets,
+): Config {
+  const parsed = schema.safeParse(presentVariables(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
@@ -172,23 +217,28 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Invalid configuration: WECHAT_SECRET: must be set when WECHAT_APPID is set',
     );
   }
+  const isProduction = vars.NODE_ENV === 'production';
+  const secrets = isProduction
+    ? productionSecrets(vars.APP_KEYS, vars.JWT_SECRET)
+    : developmentSecrets(vars.APP_KEYS, vars.JWT_SECRET, fallback);
   const config: Config = {
     env: vars.NODE_ENV,
-    isProduction: vars.NODE_ENV === 'production',
+    isProduction,
     port: vars.PORT,
     host: vars.HOST,
-    appKeys: vars.APP_KEYS,
-    jwtSecret: vars.JWT_SECRET,
+    ...secrets,
     jwtTtlSeconds: Math.floor(vars.JWT_TTL / 1000),
-    databaseUrl: vars.DATABASE_URL,
+    databaseUrl: vars.DATABASE_URL ?? `sqlite:${path.join(vars.DATA_DIR, 'depot.sqlite')}`,
     mongodbUri: vars.MONGODB_URI ?? null,
     redisUrl: vars.REDIS_URL ?? null,
     uploadDir: vars.UPLOAD_DIR,
+    dataDir: vars.DATA_DIR,
     maxUploadBytes: vars.MAX_UPLOAD_BYTES,
     maxFormFiles: vars.MAX_FORM_FILES,
     userQuotaBytes: vars.USER_QUOTA_BYTES,
     sessionTtlMs: vars.SESSION_TTL,
     trustProxy: vars.TRUST_PROXY,
+    metricsToken: vars.METRICS_TOKEN ?? null,
     wechat: {
       appId: vars.WECHAT_APPID ?? null,
       secret: vars.WECHAT_SECRET ?? null,
@@ -196,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     logLevel: vars.LOG_LEVEL,
     uploadExpiryMs: vars.UPLOAD_EXPIRY,
+    storageSweepIntervalMs: vars.STORAGE_SWEEP_INTERVAL,
     activityTtlDays: vars.ACTIVITY_TTL_DAYS,
     timeouts: {
       headersMs: vars.HEADERS_TIMEOUT,
@@ -204,24 +255,40 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dependencyMs: vars.DEPENDENCY_TIMEOUT,
     },
   };
-  if (config.isProduction) assertProductionSecrets(config);
   return Object.freeze(config);
 }
 
-function assertProductionSecrets(config: Config): void {
-  if (
-    config.appKeys.some((key) => key === DEV_APP_KEY || Buffer.byteLength(key) < MIN_SECRET_BYTES)
-  ) {
+type Secrets = Pick<Config, 'appKeys' | 'jwtSecret'>;
+
+/** Production sets its own secrets, long enough to resist guessing; nothing is generated for it. */
+function productionSecrets(appKeys: string[] | undefined, jwtSecret: string | undefined): Secrets {
+  if (!appKeys || appKeys.some((key) => Buffer.byteLength(key) < MIN_SECRET_BYTES)) {
     throw new ConfigError(
       `Invalid configuration: APP_KEYS: production needs your own keys of at least ${MIN_SECRET_BYTES} bytes each`,
     );
   }
-  if (
-    config.jwtSecret === DEV_JWT_SECRET ||
-    Buffer.byteLength(config.jwtSecret) < MIN_SECRET_BYTES
-  ) {
+  if (!jwtSecret || Buffer.byteLength(jwtSecret) < MIN_SECRET_BYTES) {
     throw new ConfigError(
       `Invalid configuration: JWT_SECRET: production needs your own secret of at least ${MIN_SECRET_BYTES} bytes`,
     );
   }
+  return { appKeys, jwtSecret };
+}
+
+/** Development and test: what is set wins, the generated fallback fills the rest; there is no constant. */
+function developmentSecrets(
+  appKeys: string[] | undefined,
+  jwtSecret: string | undefined,
+  fallback: FallbackSecrets | undefined,
+): Secrets {
+  const keys = appKeys ?? fallback?.appKeys;
+  const secret = jwtSecret ?? fallback?.jwtSecret;
+  const missing = [!keys && 'APP_KEYS', !secret && 'JWT_SECRET'].filter(Boolean);
+  if (!keys || !secret) {
+    const lines = missing.map(
+      (name) => `${name}: must be set (bin/boot.ts generates it into DATA_DIR)`,
+    );
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  return { appKeys: keys, jwtSecret: secret };
 }

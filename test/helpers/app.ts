@@ -44,6 +44,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   fs.mkdirSync(uploadDir, { recursive: true });
   const env: Record<string, string> = {
     NODE_ENV: 'test',
+    // Each test app signs with its own random secrets: none is a constant anywhere (kept across restart()).
+    APP_KEYS: randomBytes(32).toString('base64url'),
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    DATA_DIR: workDir,
     DATABASE_URL: database.url,
     UPLOAD_DIR: uploadDir,
     LOG_LEVEL: 'info',

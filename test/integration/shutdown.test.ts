@@ -38,6 +38,8 @@ async function spawnDepot(workDir: string, env: Record<string, string> = {}): Pr
       HOST: '127.0.0.1',
       PORT: String(port),
       DATABASE_URL: `sqlite:${path.join(workDir, 'depot.sqlite')}`,
+      // Generated secrets go to the temp directory, never into the repository's data/.
+      DATA_DIR: workDir,
       UPLOAD_DIR: path.join(workDir, 'uploads'),
       LOG_LEVEL: 'info',
       ...env,

@@ -1,12 +1,25 @@
-import { ConfigError, DEV_APP_KEY, DEV_JWT_SECRET, loadConfig } from '../../src/config';
+import {
+  ConfigError,
+  fallbackSecretsDir,
+  loadConfig,
+  type FallbackSecrets,
+} from '../../src/config';
 
 const STRONG_KEY = 'k'.repeat(32);
 const STRONG_SECRET = 's'.repeat(32);
+/** What bin/boot.ts passes when it generated secrets into DATA_DIR. */
+const GENERATED = {
+  appKeys: ['generated-key-'.padEnd(43, 'g')],
+  jwtSecret: 'generated-jwt-'.padEnd(64, 'j'),
+};
 
 /** The ConfigError thrown for `env`, or a failure when none is thrown. */
-function configError(env: Record<string, string>): ConfigError {
+function configError(
+  env: Record<string, string>,
+  fallback: FallbackSecrets | null = GENERATED,
+): ConfigError {
   try {
-    loadConfig(env);
+    loadConfig(env, fallback ?? undefined);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return err as ConfigError;
@@ -16,7 +29,7 @@ function configError(env: Record<string, string>): ConfigError {
 
 describe('loadConfig', () => {
   describe('defaults (SPEC section 1)', () => {
-    const config = loadConfig({});
+    const config = loadConfig({}, GENERATED);
 
     it('listens on 0.0.0.0:3000 in development', () => {
       expect(config).toMatchObject({
@@ -27,13 +40,14 @@ describe('loadConfig', () => {
       });
     });
 
-    it('uses dev-only secrets and a one-hour token lifetime', () => {
-      expect(config.appKeys).toEqual([DEV_APP_KEY]);
-      expect(config.jwtSecret).toBe(DEV_JWT_SECRET);
+    it('signs with the secrets generated into DATA_DIR, and tokens live one hour', () => {
+      expect(config.appKeys).toEqual(GENERATED.appKeys);
+      expect(config.jwtSecret).toBe(GENERATED.jwtSecret);
       expect(config.jwtTtlSeconds).toBe(3600);
     });
 
     it('needs no other server: SQLite under data/, no MongoDB, no Redis, files under uploads/', () => {
+      expect(config.dataDir).toBe('data');
       expect(config.databaseUrl).toBe('sqlite:data/depot.sqlite');
       expect(config.mongodbUri).toBeNull();
       expect(config.redisUrl).toBeNull();
@@ -49,6 +63,7 @@ describe('loadConfig', () => {
 
     it('does not trust proxies, leaves WeChat off, and logs at info', () => {
       expect(config.trustProxy).toBe(false);
+      expect(config.metricsToken).toBeNull();
       expect(config.wechat).toEqual({
         appId: null,
         secret: null,
@@ -66,21 +81,76 @@ describe('loadConfig', () => {
     });
 
     it('treats empty variables (as copied from .env.example) as unset', () => {
-      expect(loadConfig({ APP_KEYS: '', PORT: '', JWT_SECRET: '' })).toMatchObject({
+      expect(loadConfig({ APP_KEYS: '', PORT: '', JWT_SECRET: '' }, GENERATED)).toMatchObject({
         port: 3000,
-        appKeys: [DEV_APP_KEY],
-        jwtSecret: DEV_JWT_SECRET,
+        appKeys: GENERATED.appKeys,
+        jwtSecret: GENERATED.jwtSecret,
       });
     });
 
     it('ignores variables it does not know', () => {
-      expect(loadConfig({ PATH: '/usr/bin', HOME: '/root' }).port).toBe(3000);
+      expect(loadConfig({ PATH: '/usr/bin', HOME: '/root' }, GENERATED).port).toBe(3000);
+    });
+  });
+
+  describe('secrets outside production (no constant ships in the code)', () => {
+    it('has none of its own: without APP_KEYS, JWT_SECRET or generated ones it names both', () => {
+      const envs: Record<string, string>[] = [
+        {},
+        { NODE_ENV: 'test' },
+        { NODE_ENV: 'development' },
+      ];
+      for (const env of envs) {
+        expect(() => loadConfig(env)).toThrow(ConfigError);
+        const error = configError(env, null);
+        expect(error.message).toMatch(/^Invalid configuration: APP_KEYS: .*; JWT_SECRET: /);
+        expect(error.message).not.toContain('\n');
+      }
+    });
+
+    it('uses what is set and fills only the rest from the generated ones', () => {
+      expect(loadConfig({ APP_KEYS: 'mine' }, GENERATED)).toMatchObject({
+        appKeys: ['mine'],
+        jwtSecret: GENERATED.jwtSecret,
+      });
+      expect(loadConfig({ JWT_SECRET: 'my-secret' }, GENERATED)).toMatchObject({
+        appKeys: GENERATED.appKeys,
+        jwtSecret: 'my-secret',
+      });
+      expect(loadConfig({ APP_KEYS: 'a', JWT_SECRET: 'b' })).toMatchObject({
+        appKeys: ['a'],
+        jwtSecret: 'b',
+      });
+    });
+  });
+
+  describe('fallbackSecretsDir (where bin/boot.ts keeps generated secrets)', () => {
+    it.each([
+      [{}, 'data'],
+      [{ NODE_ENV: 'test', DATA_DIR: '/var/lib/depot' }, '/var/lib/depot'],
+      [{ APP_KEYS: 'a' }, 'data'],
+      [{ JWT_SECRET: 'b', APP_KEYS: '' }, 'data'],
+    ])('is DATA_DIR when a secret is unset outside production (%j)', (env, dir) => {
+      expect(fallbackSecretsDir(env)).toBe(dir);
+    });
+
+    it.each([
+      [{ APP_KEYS: 'a', JWT_SECRET: 'b' }],
+      [{ NODE_ENV: 'production' }],
+      [{ NODE_ENV: 'production', DATA_DIR: '/var/lib/depot' }],
+      // A process that will not start writes nothing.
+      [{ MAX_UPLOAD_BYTES: '-1' }],
+      [{ NODE_ENV: 'staging' }],
+    ])('is null when both are set, in production, or when a setting is bad (%j)', (env) => {
+      expect(fallbackSecretsDir(env)).toBeNull();
     });
   });
 
   describe('reading values', () => {
     it('reads every variable it is given', () => {
       const config = loadConfig({
+        DATA_DIR: '/var/lib/depot',
+        METRICS_TOKEN: 'metrics-token-of-enough-length',
         PORT: '8080',
         HOST: '127.0.0.1',
         APP_KEYS: ' new-key , old-key ,',
@@ -109,6 +179,8 @@ describe('loadConfig', () => {
         mongodbUri: 'mongodb://127.0.0.1:27017/depot',
         redisUrl: 'redis://127.0.0.1:6379',
         uploadDir: '/srv/depot',
+        dataDir: '/var/lib/depot',
+        metricsToken: 'metrics-token-of-enough-length',
         maxUploadBytes: 512 * 1024 ** 2,
         maxFormFiles: 5,
         userQuotaBytes: 5 * 1024 ** 3,
@@ -128,18 +200,30 @@ describe('loadConfig', () => {
       ['0', false],
       ['no', false],
     ])('reads TRUST_PROXY=%s as %s', (text, value) => {
-      expect(loadConfig({ TRUST_PROXY: text }).trustProxy).toBe(value);
+      expect(loadConfig({ TRUST_PROXY: text }, GENERATED).trustProxy).toBe(value);
     });
 
     it.each(['unlimited', 'UNLIMITED'])('reads USER_QUOTA_BYTES=%s as no limit', (text) => {
-      expect(loadConfig({ USER_QUOTA_BYTES: text }).userQuotaBytes).toBe(Infinity);
+      expect(loadConfig({ USER_QUOTA_BYTES: text }, GENERATED).userQuotaBytes).toBe(Infinity);
     });
 
     it('accepts PORT=0 (any free port) and a sqlite file anywhere', () => {
-      expect(loadConfig({ PORT: '0', DATABASE_URL: 'sqlite:/tmp/x.sqlite' })).toMatchObject({
+      expect(
+        loadConfig({ PORT: '0', DATABASE_URL: 'sqlite:/tmp/x.sqlite' }, GENERATED),
+      ).toMatchObject({
         port: 0,
         databaseUrl: 'sqlite:/tmp/x.sqlite',
       });
+    });
+
+    it('keeps the default SQLite file in DATA_DIR, unless DATABASE_URL says otherwise', () => {
+      expect(loadConfig({ DATA_DIR: '/var/lib/depot/' }, GENERATED).databaseUrl).toBe(
+        'sqlite:/var/lib/depot/depot.sqlite',
+      );
+      expect(
+        loadConfig({ DATA_DIR: '/var/lib/depot', DATABASE_URL: 'sqlite:/x.sqlite' }, GENERATED)
+          .databaseUrl,
+      ).toBe('sqlite:/x.sqlite');
     });
   });
 
@@ -174,6 +258,7 @@ describe('loadConfig', () => {
       ['LOG_LEVEL', 'loud', 'LOG_LEVEL'],
       ['NODE_ENV', 'staging', 'NODE_ENV'],
       ['APP_KEYS', ' , ', 'at least one key'],
+      ['METRICS_TOKEN', 'short', 'at least 16 characters'],
     ])('%s=%j', (name, value, hint) => {
       const error = configError({ [name]: value });
       expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
@@ -202,13 +287,19 @@ describe('loadConfig', () => {
       expect(config.appKeys).toEqual([STRONG_KEY]);
     });
 
+    it('never falls back to generated secrets', () => {
+      const error = configError({ NODE_ENV: 'production' }, GENERATED);
+      expect(error.message).toMatch(/^Invalid configuration: APP_KEYS: production needs your own/);
+      expect(
+        configError({ NODE_ENV: 'production', APP_KEYS: STRONG_KEY }, GENERATED).message,
+      ).toMatch(/^Invalid configuration: JWT_SECRET: production needs your own/);
+    });
+
     it.each([
       ['APP_KEYS', undefined],
-      ['APP_KEYS', DEV_APP_KEY],
       ['APP_KEYS', 'short'],
       ['APP_KEYS', `${STRONG_KEY},short`],
       ['JWT_SECRET', undefined],
-      ['JWT_SECRET', DEV_JWT_SECRET],
       ['JWT_SECRET', 's'.repeat(31)],
     ])('refuses %s=%s', (name, value) => {
       const env: Record<string, string> = { ...production };

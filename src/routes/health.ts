@@ -1,12 +1,13 @@
 import Router from '@koa/router';
 import { createHealthController } from '../controllers/health';
 import type { AppDeps } from '../deps';
+import { metricsAccess } from '../middleware/metrics-access';
 
-/** /healthz, /readyz, /metrics. */
+/** /healthz, /readyz, /metrics (loopback or METRICS_TOKEN only). */
 export function healthRoutes(deps: AppDeps): Router {
   const health = createHealthController(deps);
   return new Router()
     .get('/healthz', health.healthz)
     .get('/readyz', health.readyz)
-    .get('/metrics', health.metrics);
+    .get('/metrics', metricsAccess({ token: deps.config.metricsToken }), health.metrics);
 }

@@ -8,7 +8,7 @@ import { bodyTimeout } from './middleware/body-timeout';
 import { csrfProtection } from './middleware/csrf';
 import { sessionUser } from './middleware/current-user';
 import { errorHandler } from './middleware/error-handler';
-import { requestContext } from './middleware/request-context';
+import { isClientGone, requestContext } from './middleware/request-context';
 import { securityHeaders } from './middleware/security-headers';
 import { sessions } from './middleware/session';
 import { fingerprintedAssets, staticFiles } from './middleware/static-assets';
@@ -42,6 +42,8 @@ export function createApp(deps: AppDeps): Koa {
   // Each 5xx is logged once, here, with its request id; 4xx are the client's business.
   app.on('error', (err: Error & { status?: number }, ctx?: Koa.Context) => {
     if (err.status && err.status < 500) return;
+    // A client that went away mid-request is no server fault: its access line says aborted, at info.
+    if (ctx && isClientGone(err) && !ctx.res.writableFinished && ctx.req.socket?.destroyed) return;
     const log = ctx?.state?.log ?? logger;
     log.error(
       { err, reqId: ctx?.state?.requestId, method: ctx?.method, path: ctx?.path },

@@ -63,6 +63,9 @@ function lazyLogDescriptor(logger: Logger): PropertyDescriptor {
   };
 }
 
+/** The status label of responses the client abandoned before their last byte (whatever their status). */
+export const ABORTED_STATUS = 'aborted';
+
 /** What the access log says about one response. */
 export interface AccessEntry {
   reqId: string;
@@ -97,21 +100,36 @@ export function createAccessRecorder(logger: Logger, metrics: Metrics) {
     const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;
     const aborted = entry.aborted ?? !res.writableFinished;
     const labels = `${method} ${route}`;
-    bound(counters, `${labels} ${status}`, () =>
-      metrics.httpRequests.labels({ method, route, status: String(status) }),
+    // Counted apart: a client that left is neither a success nor a failure, and before the headers went
+    // out ctx.status is only Koa's placeholder 404.
+    const statusLabel = aborted ? ABORTED_STATUS : String(status);
+    bound(counters, `${labels} ${statusLabel}`, () =>
+      metrics.httpRequests.labels({ method, route, status: statusLabel }),
     ).inc();
     bound(timers, labels, () => metrics.httpDuration.labels({ method, route })).observe(seconds);
     const ms = Math.round(seconds * 1000);
-    logger.info(
-      aborted
-        ? { reqId, method, route, status, ms, aborted }
-        : { reqId, method, route, status, ms },
-      'request',
-    );
+    if (!aborted) logger.info({ reqId, method, route, status, ms }, 'request');
+    // The status only when it reached the client (a download cut mid-body was a 200).
+    else if (res.headersSent) logger.info({ reqId, method, route, status, ms, aborted }, 'request');
+    else logger.info({ reqId, method, route, ms, aborted }, 'request');
   };
 }
 
-const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+const CLIENT_GONE = new Set([
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  // Node's parser, when the connection ends in the middle of a request body (a cut tus PATCH).
+  'HPE_INVALID_EOF_STATE',
+]);
+
+/** Whether `err` is the client's socket going away (or the client breaking HTTP mid-request): no server fault. */
+export function isClientGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  // Every other HPE_* is the client sending something that is not HTTP: its problem, not ours.
+  return typeof code === 'string' && (CLIENT_GONE.has(code) || code.startsWith('HPE_'));
+}
 
 const REPORTED = Symbol('reported');
 
@@ -123,8 +141,7 @@ const REPORTED = Symbol('reported');
 function reportOnce(this: Context & { [REPORTED]?: boolean }, err: Error | null): void {
   if (err == null || this[REPORTED]) return;
   this[REPORTED] = true;
-  const code = (err as { code?: string }).code;
   // Depot's bodies come from memory and local disk, so these codes can only be the client's socket.
-  if (code && CLIENT_GONE.has(code)) return;
+  if (isClientGone(err)) return;
   Object.getPrototypeOf(this).onerror.call(this, err);
 }

@@ -129,6 +129,8 @@ export async function createDeps(
   const metrics = createMetrics({ withDefaults: options.processMetrics ?? false });
   const uploads = createUploadsFeature({
     model: models.Upload,
+    sequelize,
+    fileRows,
     storage,
     files: filesFeature.service,
     findUser: (id) => accounts.findById(id),
@@ -169,11 +171,12 @@ export async function createDeps(
     shares,
     shareLimiter: createAttemptLimiter({ redis, keyPrefix: 'share-password-fail' }),
     async start() {
-      // Temp files older than a day can only be leftovers of a crash mid-write.
-      await storage.sweepTemp(86_400_000);
+      // The heartbeat first: from now on other instances see this process's temp files as live.
+      await storage.start();
       if (sqlSessions) stopSessionPruning = scheduleSessionPruning(sqlSessions, logger);
       // Before the files sweep: an interrupted completion's content must be registered, not taken for an orphan.
       await uploads.start();
+      // Leftover temp files and unregistered content, now and every STORAGE_SWEEP_INTERVAL.
       await filesFeature.start();
       await commentsFeature.start();
     },

@@ -46,3 +46,47 @@ export function createMetrics(options: { withDefaults: boolean }): Metrics {
     }),
   };
 }
+
+/** What the upload-directory gauges read at each scrape (see SpaceReport in services/uploads/space.ts). */
+export interface UploadDirReport {
+  freeBytes: number;
+  promisedBytes: number;
+  partialUploads: number;
+  partialBytes: number;
+}
+
+const UPLOAD_DIR_GAUGES: [keyof UploadDirReport, string, string][] = [
+  ['freeBytes', 'depot_upload_dir_free_bytes', 'Bytes free on the file system of UPLOAD_DIR'],
+  [
+    'promisedBytes',
+    'depot_upload_promised_bytes',
+    'Bytes unfinished resumable uploads may still send (counted against the free space)',
+  ],
+  ['partialUploads', 'depot_partial_uploads', 'Unfinished resumable uploads with data on disk'],
+  ['partialBytes', 'depot_partial_upload_bytes', 'Bytes unfinished resumable uploads hold on disk'],
+];
+
+/** Gauges of the upload directory, read from `report` once per scrape; a failing read leaves them unset. */
+export function registerUploadDirGauges(
+  metrics: Metrics,
+  report: () => Promise<UploadDirReport>,
+): void {
+  // One reading serves the four gauges of a scrape (they are collected one after the other).
+  let reading: { at: number; value: Promise<UploadDirReport | null> } | null = null;
+  const current = () => {
+    if (!reading || Date.now() - reading.at > 1000)
+      reading = { at: Date.now(), value: report().catch(() => null) };
+    return reading.value;
+  };
+  for (const [field, name, help] of UPLOAD_DIR_GAUGES) {
+    new Gauge({
+      name,
+      help,
+      registers: [metrics.registry],
+      async collect() {
+        const value = await current();
+        if (value) this.set(value[field]);
+      },
+    });
+  }
+}

@@ -4,23 +4,28 @@ import type { FormFileReceiver } from '../middleware/multipart';
 import type { FileRecord } from '../repositories/files';
 import type { ActivityRecorder } from '../services/activity';
 import type { FileService } from '../services/files';
+import type { SpaceGuard } from '../services/uploads/space';
+import { commitParts, discardPart, type StoredPart } from '../storage/multer-engine';
+import type { Storage } from '../storage/types';
 
 /** Stores a multipart request's files and registers them (all or nothing); shared by the page and the API. */
 export type UploadHandler = (ctx: Context, field: string) => Promise<FileRecord[]>;
 
-/** Builds the handler: parts stream to storage, then every row is created in one transaction. */
+/**
+ * Builds the handler: parts stream to staging, and only once all of them arrived are they moved into place and
+ * their rows created in one transaction, so unregistered content exists only for that moment.
+ */
 export function createUploadHandler(deps: {
   files: FileService;
   activity: ActivityRecorder;
   receive: FormFileReceiver;
+  storage: Storage;
+  space: Pick<SpaceGuard, 'assertRoomFor'>;
 }): UploadHandler {
-  return async function storeUploads(ctx, field) {
-    const owner = ctx.state.user!;
-    const parts = await deps.receive(ctx, field, owner);
-    if (!parts.length) throw new ValidationError({ [field]: 'Choose at least one file.' });
-    let records: FileRecord[];
+  async function register(owner: NonNullable<Context['state']['user']>, parts: StoredPart[]) {
+    await commitParts(deps.storage, parts);
     try {
-      records = await deps.files.registerMany(
+      return await deps.files.registerMany(
         parts.map((part) => ({
           id: part.key,
           owner,
@@ -34,6 +39,21 @@ export function createUploadHandler(deps: {
     } catch (err) {
       await deps.files.discardContent(parts.map((part) => part.key));
       throw err;
+    }
+  }
+
+  return async function storeUploads(ctx, field) {
+    const owner = ctx.state.user!;
+    // A body that cannot fit is refused before a byte is read (507; a body of unknown length is caught by ENOSPC).
+    await deps.space.assertRoomFor(Number(ctx.get('Content-Length')) || 0);
+    const parts = await deps.receive(ctx, field, owner);
+    if (!parts.length) throw new ValidationError({ [field]: 'Choose at least one file.' });
+    let records: FileRecord[];
+    try {
+      records = await register(owner, parts);
+    } finally {
+      // Whatever was not committed (a failed commit discards it already; this covers the rest).
+      await Promise.allSettled(parts.map((part) => discardPart(deps.storage, part)));
     }
     for (const file of records) {
       deps.activity.record({

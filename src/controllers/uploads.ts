@@ -3,7 +3,11 @@ import { coalescedWebStream } from '../lib/web-body';
 import { AppError, BadRequest, NotFound } from '../errors';
 import type { User } from '../repositories/users';
 import type { UploadsFeature } from '../services/uploads';
-import { runInUploadScope, type ExpectedChecksum } from '../services/uploads/request-scope';
+import {
+  runInUploadScope,
+  type ExpectedChecksum,
+  type UploadRequestScope,
+} from '../services/uploads/request-scope';
 
 const TUS_VERSION = '1.0.0';
 const PATCH_TYPE = 'application/offset+octet-stream';
@@ -122,7 +126,7 @@ export function createUploadsController(uploads: UploadsFeature) {
       if (user) await authorize(ctx, uploads, user);
       if (ctx.method === 'OPTIONS')
         ctx.set('Tus-Checksum-Algorithm', CHECKSUM_ALGORITHMS.join(','));
-      const scope = {
+      const scope: UploadRequestScope = {
         userId: user?.id ?? '',
         checksum: parseChecksum(ctx.get('Upload-Checksum')),
         ip: ctx.ip,
@@ -132,6 +136,8 @@ export function createUploadsController(uploads: UploadsFeature) {
       const response = await runInUploadScope(scope, () =>
         uploads.server.handleWeb(toWebRequest(ctx)),
       );
+      // Quota and full-disk refusals answer as every other error does (page or problem+json).
+      if (scope.failure) throw scope.failure;
       await sendWebResponse(ctx, response);
     },
   };

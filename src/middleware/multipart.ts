@@ -5,7 +5,12 @@ import { AppError, BadRequest, PayloadTooLarge } from '../errors';
 import type { Metrics } from '../metrics';
 import type { User } from '../repositories/users';
 import { fileMessages, type FileService } from '../services/files';
-import { createStreamingEngine, FormUploadState, type StoredPart } from '../storage/multer-engine';
+import {
+  createStreamingEngine,
+  discardPart,
+  FormUploadState,
+  type StoredPart,
+} from '../storage/multer-engine';
 import type { Storage } from '../storage/types';
 
 /** Bytes a form may carry beyond its files (part headers, the odd text field) before the early size check bites. */
@@ -93,7 +98,7 @@ export function createFormFileReceiver(deps: {
     } catch (err) {
       // Wait for writes still running (their temp files go first), then drop every part of this request.
       await state.settled();
-      await deps.files.discardContent(state.stored.map((part) => part.key));
+      await Promise.allSettled(state.stored.map((part) => discardPart(deps.storage, part)));
       throw toAppError(err, state, limits, field);
     } finally {
       deps.metrics.activeUploads.dec();

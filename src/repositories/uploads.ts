@@ -1,4 +1,4 @@
-import { Op, QueryTypes } from 'sequelize';
+import { Op, QueryTypes, type Transaction } from 'sequelize';
 import { selectRows } from '../models/sql/select-rows';
 import type { UploadModel, UploadRow, UploadStatus } from '../models/sql/upload';
 
@@ -17,14 +17,19 @@ export interface UploadRecord {
 
 /** Persistence of upload state in SQL, so every app instance sees the same offsets and owners. */
 export interface UploadRepository {
-  create(input: {
-    id: string;
-    ownerId: string;
-    size: number;
-    metadata: Record<string, string | null>;
-  }): Promise<UploadRecord>;
+  create(
+    input: {
+      id: string;
+      ownerId: string;
+      size: number;
+      metadata: Record<string, string | null>;
+    },
+    transaction?: Transaction,
+  ): Promise<UploadRecord>;
   find(id: string): Promise<UploadRecord | null>;
   setOffset(id: string, offset: number): Promise<void>;
+  /** Raises the offset to `offset` (bytes known to be on disk) and never lowers it; a gone upload is a no-op. */
+  advanceOffset(id: string, offset: number): Promise<void>;
   setStatus(id: string, status: UploadStatus): Promise<void>;
   remove(id: string): Promise<void>;
   /** Uploads not touched since `before` (any status). */
@@ -32,7 +37,11 @@ export interface UploadRepository {
   /** Uploads whose last byte arrived but which are not yet files (an interrupted completion). */
   unfinished(limit: number): Promise<UploadRecord[]>;
   /** Bytes the owner has announced in uploads that are not files yet. */
-  pendingBytes(ownerId: string): Promise<number>;
+  pendingBytes(ownerId: string, transaction?: Transaction): Promise<number>;
+  /** Bytes every upload still receiving may yet send (declared size minus offset): space the disk owes them. */
+  promisedBytes(): Promise<number>;
+  /** Which of `ids` are uploads that are not files yet (their content must not be taken for an orphan). */
+  unfinishedAmong(ids: string[]): Promise<Set<string>>;
 }
 
 function parseMetadata(text: string): Record<string, string | null> {
@@ -73,6 +82,8 @@ function toRecord(row: UploadColumns): UploadRecord {
 }
 
 const SET_OFFSET_HEAD = 'UPDATE `uploads` SET `upload_offset` = ?, `updated_at` = ';
+const PROMISED =
+  "SELECT COALESCE(SUM(`size` - `upload_offset`), 0) AS `promised` FROM `uploads` WHERE `status` = 'receiving'";
 
 /** The SQL implementation. */
 export function createUploadRepository(model: UploadModel): UploadRepository {
@@ -82,13 +93,16 @@ export function createUploadRepository(model: UploadModel): UploadRepository {
   };
   const updatedAtColumn = model.getAttributes().updatedAt;
   return {
-    async create(input) {
-      const row = await model.create({
-        id: input.id,
-        ownerId: input.ownerId,
-        size: input.size,
-        metadata: JSON.stringify(input.metadata),
-      });
+    async create(input, transaction) {
+      const row = await model.create(
+        {
+          id: input.id,
+          ownerId: input.ownerId,
+          size: input.size,
+          metadata: JSON.stringify(input.metadata),
+        },
+        { transaction },
+      );
       return toRecord(row);
     },
     async find(id) {
@@ -104,6 +118,14 @@ export function createUploadRepository(model: UploadModel): UploadRepository {
         replacements: [offset, id],
         type: QueryTypes.UPDATE,
       });
+    },
+    async advanceOffset(id, offset) {
+      // Conditional, so a late report of a background sync never moves the offset back.
+      const now = queryGenerator.escape(new Date(), updatedAtColumn);
+      await model.sequelize!.query(
+        `${SET_OFFSET_HEAD}${now} WHERE \`id\` = ? AND \`upload_offset\` < ? AND \`status\` = 'receiving'`,
+        { replacements: [offset, id, offset], type: QueryTypes.UPDATE },
+      );
     },
     async setStatus(id, status) {
       await model.update({ status, updatedAt: new Date() }, { where: { id } });
@@ -131,11 +153,24 @@ export function createUploadRepository(model: UploadModel): UploadRepository {
       });
       return rows.map(toRecord);
     },
-    async pendingBytes(ownerId) {
+    async pendingBytes(ownerId, transaction) {
       const total = await model.sum('size', {
         where: { ownerId, status: { [Op.ne]: 'done' } },
+        transaction,
       });
       return Number(total ?? 0);
+    },
+    async promisedBytes() {
+      const [row] = await selectRows<{ promised: number | string }>(model.sequelize!, PROMISED, []);
+      return Math.max(0, Number(row?.promised ?? 0));
+    },
+    async unfinishedAmong(ids) {
+      if (!ids.length) return new Set();
+      const rows = await model.findAll({
+        where: { id: ids, status: { [Op.ne]: 'done' } },
+        attributes: ['id'],
+      });
+      return new Set(rows.map((row) => row.id));
     },
   };
 }

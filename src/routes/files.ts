@@ -19,7 +19,13 @@ export function filesRoutes(deps: AppDeps): Router[] {
       quotaBytes: deps.config.userQuotaBytes,
     },
   });
-  const storeUploads = createUploadHandler({ files: deps.files, activity: deps.activity, receive });
+  const storeUploads = createUploadHandler({
+    files: deps.files,
+    activity: deps.activity,
+    receive,
+    storage: deps.storage,
+    space: deps.uploads.space,
+  });
   const pages = createFilesController({
     files: deps.files,
     storeUploads,

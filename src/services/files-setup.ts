@@ -3,18 +3,19 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { SqlModels } from '../models/sql';
 import { createFileRepository } from '../repositories/files';
+import { createUploadRepository } from '../repositories/uploads';
 import type { LocalDiskStorage } from '../storage/local-disk';
 import { storedKeys } from '../storage/stored-keys';
 import { createContentCleanup } from './content-cleanup';
 import { createFileService, type FileService } from './files';
+import { createStorageSweep, type StorageSweep } from './storage-sweep';
 
-/** Content this old without a row is an orphan (younger content may be a tus upload finishing right now). */
-const ORPHAN_AGE_MS = 3_600_000;
-
-/** The files feature as deps.ts wires it: the service plus its start-up sweep and shutdown. */
+/** The files feature as deps.ts wires it: the service plus its storage sweep and shutdown. */
 export interface FilesFeature {
   service: FileService;
-  /** Removes orphaned content left by a crash or a removal that ran out of retries. */
+  /** The storage sweep (leftover temp files, unregistered content); `start` runs it now and then periodically. */
+  sweep: StorageSweep;
+  /** Runs the sweep once (a restart leaves no orphan bytes), then every STORAGE_SWEEP_INTERVAL. */
   start(): Promise<void>;
   stop(): void;
 }
@@ -39,13 +40,28 @@ export function createFilesFeature(deps: {
       userQuotaBytes: deps.config.userQuotaBytes,
     },
   });
+  const sweep = createStorageSweep({
+    sweepTemp: () => deps.storage.sweepTemp(),
+    storedKeys: (before) => storedKeys(deps.storage, before),
+    uploads: createUploadRepository(deps.models.Upload),
+    files: service,
+    logger: deps.logger,
+  });
+  let timer: NodeJS.Timeout | null = null;
   return {
     service,
+    sweep,
     async start() {
-      const cutoff = new Date(Date.now() - ORPHAN_AGE_MS);
-      await service.sweepOrphans(storedKeys(deps.storage, cutoff));
+      await sweep.run();
+      if (timer) return;
+      timer = setInterval(() => {
+        sweep.run().catch((err: unknown) => deps.logger.error({ err }, 'storage sweep failed'));
+      }, deps.config.storageSweepIntervalMs);
+      timer.unref();
     },
     stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
       cleanup.stop();
       // Terminating a worker thread cannot fail in a way shutdown could act on.
       void deps.storage.close();

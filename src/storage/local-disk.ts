@@ -1,14 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { EarlyFlush } from './early-flush';
 import { ParallelSha256 } from './parallel-hash';
+import { TempJanitor, type TempSweepResult } from './temp-janitor';
+import { claimTemp, newTempName, releaseTemp } from './temp-owners';
 import {
   StorageLimitExceeded,
   StorageNotFound,
   type ByteRange,
+  type StagedObject,
   type Storage,
   type StoredObject,
   type StoredStat,
@@ -18,46 +21,20 @@ const KEY_RULE = /^[A-Za-z0-9_-]{16,64}$/;
 /** Large reads keep syscalls few: 1 MiB chunks move a big file several times faster than the 64 KiB default. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
 const TEMP_DIR = '.tmp';
-
-/** Bytes written between background flushes of a large put. */
-const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
-
-/**
- * Starts a background fdatasync every FLUSH_EVERY_BYTES while a large file is written, so the disk works while
- * data still arrives and the final fsync only waits for the last stretch (instead of the whole file at the end).
- */
-class EarlyFlush {
-  private unflushed = 0;
-  private running: Promise<void> | null = null;
-
-  constructor(private readonly handle: fsp.FileHandle) {}
-
-  wrote(bytes: number): void {
-    this.unflushed += bytes;
-    if (this.unflushed < FLUSH_EVERY_BYTES || this.running) return;
-    this.unflushed = 0;
-    // A failure here is not lost: the final sync() reports the same error.
-    this.running = this.handle
-      .datasync()
-      .catch(() => undefined)
-      .finally(() => {
-        this.running = null;
-      });
-  }
-
-  async settled(): Promise<void> {
-    await this.running;
-  }
-}
+const TEMP_NAME = /^[A-Za-z0-9.-]{1,160}\.part$/;
 
 /** Contents on local disk under UPLOAD_DIR, sharded by key (`ab/abcdef...`), written atomically. */
 export class LocalDiskStorage implements Storage {
   readonly root: string;
   /** The hashing thread, shared with the resumable uploads' running hashes. */
   readonly hasher = new ParallelSha256();
+  private readonly tempDir: string;
+  private readonly janitor: TempJanitor;
 
   constructor(root: string) {
     this.root = path.resolve(root);
+    this.tempDir = path.join(this.root, TEMP_DIR);
+    this.janitor = new TempJanitor(this.tempDir);
   }
 
   /** The one place a key becomes a path; a key that is not one of ours is refused before touching disk. */
@@ -67,11 +44,15 @@ export class LocalDiskStorage implements Storage {
     return path.join(this.root, key.slice(0, 2), key);
   }
 
-  /** A fresh temp path on the same filesystem (so the final rename is atomic). */
+  /**
+   * A fresh temp path on the same filesystem (so the final rename is atomic), named after this process and
+   * claimed by it until `releaseTemp`, so no sweep of any instance removes it while it is in use.
+   */
   async tempPath(): Promise<string> {
-    const dir = path.join(this.root, TEMP_DIR);
-    await fsp.mkdir(dir, { recursive: true });
-    return path.join(dir, `${randomUUID()}.part`);
+    await fsp.mkdir(this.tempDir, { recursive: true });
+    const file = path.join(this.tempDir, newTempName());
+    claimTemp(file);
+    return file;
   }
 
   async put(
@@ -79,9 +60,58 @@ export class LocalDiskStorage implements Storage {
     source: Readable,
     options: { maxBytes?: number } = {},
   ): Promise<StoredObject> {
-    const finalPath = this.pathFor(key);
+    const staged = await this.stage(source, options);
+    try {
+      await this.commit(staged, key);
+    } catch (err) {
+      await this.discard(staged);
+      throw err;
+    }
+    return { key, size: staged.size, sha256: staged.sha256 };
+  }
+
+  async stage(source: Readable, options: { maxBytes?: number } = {}): Promise<StagedObject> {
     const tempPath = await this.tempPath();
-    const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    try {
+      const { size, sha256 } = await this.writeTemp(tempPath, source, options.maxBytes);
+      return { size, sha256, token: path.basename(tempPath) };
+    } catch (err) {
+      await fsp.rm(tempPath, { force: true });
+      releaseTemp(tempPath);
+      throw err;
+    }
+  }
+
+  async commit(staged: StagedObject, key: string): Promise<void> {
+    const tempPath = this.stagedPath(staged);
+    // A fresh mtime: the orphan sweep gives unregistered content a window counted from here.
+    const now = new Date();
+    await fsp.utimes(tempPath, now, now);
+    await this.moveIntoPlace(tempPath, this.pathFor(key));
+    releaseTemp(tempPath);
+  }
+
+  async discard(staged: StagedObject): Promise<void> {
+    const tempPath = this.stagedPath(staged);
+    try {
+      await fsp.rm(tempPath, { force: true });
+    } finally {
+      // Should the removal fail, the temp sweep takes the file once this process no longer holds it.
+      releaseTemp(tempPath);
+    }
+  }
+
+  private stagedPath(staged: StagedObject): string {
+    if (!TEMP_NAME.test(staged.token)) throw new StorageNotFound('not a staged object');
+    return path.join(this.tempDir, staged.token);
+  }
+
+  /** Streams `source` into the new file `tempPath`, synced, and returns its size and SHA-256. */
+  private async writeTemp(
+    tempPath: string,
+    source: Readable,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<{ size: number; sha256: string }> {
     let size = 0;
     const handle = await fsp.open(tempPath, 'wx');
     const flusher = new EarlyFlush(handle);
@@ -105,15 +135,12 @@ export class LocalDiskStorage implements Storage {
       // The stream holds a reference on the handle until destroyed; without this, close() waits forever.
       output.destroy();
       await handle.close();
-      const sha256 = await digest;
-      await this.moveIntoPlace(tempPath, finalPath);
-      return { key, size, sha256 };
+      return { size, sha256: await digest };
     } catch (err) {
       hash.abort();
       output.destroy();
       await flusher.settled();
       await handle.close().catch(() => undefined);
-      await fsp.rm(tempPath, { force: true });
       throw err;
     }
   }
@@ -158,24 +185,26 @@ export class LocalDiskStorage implements Storage {
     await fsp.rm(this.pathFor(key), { force: true });
   }
 
-  /** Stops the hashing thread (shutdown); a later put starts a new one. */
+  /** Starts this process's heartbeat in the temp directory (before any upload is accepted). */
+  async start(): Promise<void> {
+    await this.janitor.startHeartbeat();
+  }
+
+  /** Stops the heartbeat and the hashing thread (shutdown); a later put starts a new thread. */
   async close(): Promise<void> {
+    await this.janitor.stopHeartbeat().catch(() => undefined);
     await this.hasher.close();
   }
 
-  /** Temp files older than `maxAgeMs` (left by a crash mid-write) are removed; returns how many. */
-  async sweepTemp(maxAgeMs: number): Promise<number> {
-    const dir = path.join(this.root, TEMP_DIR);
-    const names = await fsp.readdir(dir).catch(() => [] as string[]);
-    let removed = 0;
-    for (const name of names) {
-      const file = path.join(dir, name);
-      const stats = await fsp.stat(file).catch(() => null);
-      if (stats && Date.now() - stats.mtimeMs > maxAgeMs) {
-        await fsp.rm(file, { force: true });
-        removed += 1;
-      }
-    }
-    return removed;
+  /** Removes temp files whose writer is gone (a crash mid-write); see TempJanitor for the rules. */
+  sweepTemp(): Promise<TempSweepResult> {
+    return this.janitor.sweep();
+  }
+
+  /** Bytes the file system of UPLOAD_DIR still gives this process (statfs: blocks available to non-root). */
+  async freeBytes(): Promise<number> {
+    await fsp.mkdir(this.root, { recursive: true });
+    const stats = await fsp.statfs(this.root);
+    return stats.bavail * stats.bsize;
   }
 }

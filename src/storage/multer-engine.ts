@@ -1,15 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { StorageEngine } from 'multer';
 import { newId } from '../lib/ids';
-import { StorageLimitExceeded, type Storage } from './types';
+import { StorageLimitExceeded, type StagedObject, type Storage } from './types';
 
-/** One form part streamed into storage. */
+/** One form part streamed into storage, staged under no key until the whole request has arrived. */
 export interface StoredPart {
   key: string;
   size: number;
   sha256: string;
   originalName: string;
   mimeType: string;
+  staged: StagedObject;
 }
 
 /** Why a part was refused: its own size, or the user's quota. */
@@ -57,8 +58,9 @@ export class FormUploadState {
 type Outcome = { stored: StoredPart } | { error: unknown };
 
 /**
- * A multer StorageEngine that streams each part straight into `storage.put` under a fresh key, so the
- * SHA-256 is computed on the way and nothing is buffered. Limits come from the request's FormUploadState.
+ * A multer StorageEngine that streams each part straight into `storage.stage` (the key it will get is chosen
+ * now), so the SHA-256 is computed on the way and nothing is buffered. Limits come from the request's
+ * FormUploadState. Parts stay staged until the caller commits them all (see commitParts).
  */
 export function createStreamingEngine(
   storage: Storage,
@@ -71,12 +73,15 @@ export function createStreamingEngine(
       const { maxBytes, limit } = state.nextPartLimit();
       const key = newId();
       const position = state.nextPosition();
-      const work: Promise<Outcome> = storage.put(key, file.stream, { maxBytes }).then(
-        (object) => ({
+      const work: Promise<Outcome> = storage.stage(file.stream, { maxBytes }).then(
+        (staged) => ({
           stored: {
-            ...object,
+            key,
+            size: staged.size,
+            sha256: staged.sha256,
             originalName: file.originalname,
             mimeType: file.mimetype,
+            staged,
           },
         }),
         (error: unknown) => ({ error }),
@@ -92,8 +97,33 @@ export function createStreamingEngine(
         callback(null, { size: outcome.stored.size, filename: key });
       });
     },
-    _removeFile(_req, file, callback) {
-      storage.remove(file.filename).then(() => callback(null), callback);
+    _removeFile(req, file, callback) {
+      const part = states.get(req)?.stored.find((stored) => stored.key === file.filename);
+      const removal = part ? storage.discard(part.staged) : storage.remove(file.filename);
+      removal.then(() => callback(null), callback);
     },
   };
+}
+
+/**
+ * Commits every staged part under its key, or none: on a failure the committed ones are removed and the
+ * rest discarded. Staged bytes left by a crash are the temp sweep's; committed ones wait only for their rows.
+ */
+export async function commitParts(storage: Storage, parts: StoredPart[]): Promise<void> {
+  let committed = 0;
+  try {
+    for (const part of parts) {
+      await storage.commit(part.staged, part.key);
+      committed += 1;
+    }
+  } catch (err) {
+    await Promise.allSettled(parts.slice(0, committed).map((part) => storage.remove(part.key)));
+    await Promise.allSettled(parts.slice(committed).map((part) => discardPart(storage, part)));
+    throw err;
+  }
+}
+
+/** Drops a part that was never committed. */
+export function discardPart(storage: Storage, part: StoredPart): Promise<void> {
+  return storage.discard(part.staged);
 }

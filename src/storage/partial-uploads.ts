@@ -27,6 +27,7 @@ export interface PartialWriter {
 export interface PartialEntry {
   id: string;
   mtime: Date;
+  size: number;
 }
 
 /**
@@ -57,19 +58,20 @@ export class PartialUploads {
   /**
    * Opens the partial file for writing at `offset`. `trim()` cuts off anything past what was written (left by an
    * earlier request that failed half-way). `written` hears of each range as it reaches the file (see
-   * PositionedSink).
+   * PositionedSink); `synced` of each length the file is known to hold on disk after a background sync.
    */
   async openAt(
     id: string,
     offset: number,
     written?: (position: number, length: number) => Promise<void>,
+    synced?: (durable: number) => void,
   ): Promise<PartialWriter> {
     const handle = await fsp.open(this.pathFor(id), 'r+');
     const sink = new PositionedSink(
       handle,
       offset,
       SYNC_EVERY_BYTES,
-      () => this.flush(id),
+      (position) => this.flush(id, position, synced),
       written,
     );
     // The size is read while the body streams in, so trim() costs no extra file call when nothing is left over. A
@@ -96,15 +98,19 @@ export class PartialUploads {
 
   /**
    * Starts an fdatasync of the file on a descriptor of its own, detached from the request, so neither the
-   * writer nor its close waits for it (a failure only means completion's fsync has more to do).
+   * writer nor its close waits for it (a failure only means completion's fsync has more to do). Every byte
+   * before `position` was written before the sync began, so once it succeeds they are on disk: `synced` hears
+   * of it (the durable offset a crash falls back to).
    */
-  private flush(id: string): void {
-    // Syncs occupy libuv's small thread pool: never let them crowd out the writes.
+  private flush(id: string, position: number, synced?: (durable: number) => void): void {
+    // Syncs occupy libuv's small thread pool: never let them crowd out the writes. A skipped sync is made
+    // up by the next one of this upload, SYNC_EVERY_BYTES later.
     if (this.flushing >= MAX_BACKGROUND_FLUSHES) return;
     this.flushing += 1;
     void fsp
       .open(this.pathFor(id), 'r')
       .then((handle) => handle.datasync().finally(() => handle.close()))
+      .then(() => synced?.(position))
       .catch(() => undefined)
       .finally(() => {
         this.flushing -= 1;
@@ -156,8 +162,14 @@ export class PartialUploads {
       const id = name.endsWith(SUFFIX) ? name.slice(0, -SUFFIX.length) : '';
       if (!ID_RULE.test(id)) continue;
       const stats = await fsp.stat(path.join(this.dir, name)).catch(() => null);
-      if (stats) entries.push({ id, mtime: stats.mtime });
+      if (stats) entries.push({ id, mtime: stats.mtime, size: stats.size });
     }
     return entries;
+  }
+
+  /** How many partial files there are and the bytes they hold (what a full disk owes to unfinished uploads). */
+  async usage(): Promise<{ count: number; bytes: number }> {
+    const entries = await this.list();
+    return { count: entries.length, bytes: entries.reduce((sum, entry) => sum + entry.size, 0) };
   }
 }

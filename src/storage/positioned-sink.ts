@@ -6,7 +6,7 @@ const HIGH_WATER_MARK = 4 * 1024 * 1024;
 
 /**
  * Writes a stream into an open file from `position` on, batching queued chunks into one writev, and calls
- * `flushInBackground` each time another `syncEvery` bytes of the file are written, so the data reaches the
+ * `flushInBackground(position)` each time another `syncEvery` bytes of the file are written, so the data reaches the
  * disk while the upload runs and the final fsync at completion has little left to do. `written`, when
  * given, hears of every range that reached the file (the next write waits for it). The handle stays open:
  * its owner closes it.
@@ -18,7 +18,7 @@ export class PositionedSink extends Writable {
     private readonly handle: FileHandle,
     private position: number,
     private readonly syncEvery: number,
-    private readonly flushInBackground: () => void,
+    private readonly flushInBackground: (position: number) => void,
     private readonly written?: (position: number, length: number) => Promise<void>,
   ) {
     super({ highWaterMark: HIGH_WATER_MARK });
@@ -49,7 +49,7 @@ export class PositionedSink extends Writable {
     }
     if (this.position >= this.nextSyncAt) {
       this.nextSyncAt = (Math.floor(this.position / this.syncEvery) + 1) * this.syncEvery;
-      this.flushInBackground();
+      this.flushInBackground(this.position);
     }
   }
 }

@@ -7,6 +7,14 @@ export interface StoredObject {
   sha256: string;
 }
 
+/** Bytes written and synced but not yet under a key (see Storage.stage). */
+export interface StagedObject {
+  size: number;
+  sha256: string;
+  /** Where the bytes wait; opaque to callers. */
+  token: string;
+}
+
 /** An inclusive byte range, as in HTTP: bytes `start` to `end`. */
 export interface ByteRange {
   start: number;
@@ -22,6 +30,15 @@ export interface StoredStat {
 export interface Storage {
   /** Streams `source` in under `key`; nothing is visible under the key unless the whole stream arrived. */
   put(key: string, source: Readable, options?: { maxBytes?: number }): Promise<StoredObject>;
+  /**
+   * Streams `source` into a staging place that no key shows and that a crash leaves to the sweeps: a request
+   * of several files commits all of them together once all have arrived, then registers them at once.
+   */
+  stage(source: Readable, options?: { maxBytes?: number }): Promise<StagedObject>;
+  /** Makes staged bytes the content of `key` (an atomic rename). */
+  commit(staged: StagedObject, key: string): Promise<void>;
+  /** Drops staged bytes that will never be committed; a missing one is not an error. */
+  discard(staged: StagedObject): Promise<void>;
   /** Opens the content (or one range of it); rejects with StorageNotFound when the key is empty. */
   get(key: string, range?: ByteRange): Promise<Readable>;
   stat(key: string): Promise<StoredStat | null>;

@@ -1,10 +1,12 @@
 import { MemoryLocker, Server } from '@tus/server';
-import { ERRORS, type Locker } from '@tus/utils';
+import type { Locker } from '@tus/utils';
 import type { Redis } from 'ioredis';
+import type { Sequelize } from 'sequelize';
 import { newId } from '../../lib/ids';
 import type { Logger } from '../../logger';
-import type { Metrics } from '../../metrics';
+import { registerUploadDirGauges, type Metrics } from '../../metrics';
 import type { UploadModel } from '../../models/sql/upload';
+import type { FileRepository } from '../../repositories/files';
 import { createUploadRepository, type UploadRecord } from '../../repositories/uploads';
 import type { User } from '../../repositories/users';
 import type { LocalDiskStorage } from '../../storage/local-disk';
@@ -15,9 +17,12 @@ import { fileMessages, type FileService } from '../files';
 import { createUploadCompleter, type UploadCompleter } from './completion';
 import { HashCache } from './hash-cache';
 import { RedisLocker } from './redis-locker';
+import { tusFailure } from './failures';
+import { createUploadReservation } from './reservation';
 import { currentUploadScope } from './request-scope';
+import { createSpaceGuard, type SpaceGuard } from './space';
 import { sweepUploads, type SweepResult } from './sweeper';
-import { CHECKSUM_MISMATCH, DepotTusStore } from './tus-store';
+import { DepotTusStore } from './tus-store';
 
 /** Where the tus endpoint is mounted. */
 export const UPLOADS_PATH = '/api/uploads';
@@ -29,10 +34,13 @@ const KNOWN_OWNERS = 10_000;
 /** What the resumable-upload feature needs from the rest of the app. */
 export interface UploadsFeatureDeps {
   model: UploadModel;
+  sequelize: Sequelize;
+  /** The file rows, for the owner lock and usage of the quota reservation. */
+  fileRows: Pick<FileRepository, 'lockOwner' | 'usage'>;
   storage: LocalDiskStorage;
   files: Pick<
     FileService,
-    'assertCanStore' | 'usage' | 'register' | 'findVisible' | 'discardContent'
+    'assertCanStore' | 'usage' | 'register' | 'findVisible' | 'discardContent' | 'quota'
   >;
   findUser(id: string): Promise<User | null>;
   redis: Redis | null;
@@ -52,8 +60,13 @@ export interface UploadsFeature {
   findOwn(id: string, user: User): Promise<UploadRecord | null>;
   /** Whether `user` created upload `id` (which may be gone since: the store answers 404 then). */
   isOwnedBy(id: string, user: User): Promise<boolean>;
-  /** Throws PayloadTooLarge when `size` more bytes (plus the user's other unfinished uploads) do not fit. */
+  /**
+   * Throws PayloadTooLarge when `size` more bytes (plus the user's other unfinished uploads) do not fit the quota,
+   * InsufficientStorage when they do not fit the disk. An early answer; creation itself reserves the quota.
+   */
   assertCanCreate(user: User, size: number): Promise<void>;
+  /** The free-space check of every upload (form uploads too) and the disk report behind the gauges. */
+  space: SpaceGuard;
   /** One maintenance pass (finish interrupted completions, expire, remove orphans). */
   sweep(): Promise<SweepResult>;
   /** Runs a sweep now and then periodically (unref'd timer). */
@@ -78,10 +91,19 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
     uploads,
     partials,
     hashes,
+    reserve: createUploadReservation({
+      sequelize: deps.sequelize,
+      fileRows: deps.fileRows,
+      uploads,
+      quotaBytes: deps.files.quota,
+    }),
     metrics: deps.metrics,
     expiryMs: deps.expiryMs,
     discard,
+    logger: deps.logger,
   });
+  const space = createSpaceGuard({ freeBytes: () => deps.storage.freeBytes(), uploads, partials });
+  registerUploadDirGauges(deps.metrics, () => space.report());
   const completer = createUploadCompleter({ ...deps, uploads, partials, hashes, locker });
   const server = new Server({
     path: UPLOADS_PATH,
@@ -98,13 +120,8 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
       await completer.complete(upload.id, { ip: scope?.ip ?? '', userAgent: scope?.userAgent ?? '' });
       return {};
     },
-    onResponseError(_req, err) {
-      if (err === ERRORS.ERR_LOCK_TIMEOUT)
-        return { status_code: 423, body: 'The upload is busy with another request.\n' };
-      if (err === CHECKSUM_MISMATCH || ('status_code' in err && err.status_code < 500)) return undefined;
-      const log = currentUploadScope()?.log ?? deps.logger;
-      log.error({ err }, 'resumable upload request failed');
-      return { status_code: 500, body: 'Internal server error.\n' };
+    onResponseError(req, err) {
+      return tusFailure(req.method, err, currentUploadScope(), deps.logger);
     },
   });
   const sweep = () =>
@@ -138,7 +155,9 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
       const { used, quota } = await deps.files.usage(user);
       if (used + (await uploads.pendingBytes(user.id)) + size > quota)
         throw new PayloadTooLarge(fileMessages.overQuota(quota));
+      await space.assertRoomFor(size);
     },
+    space,
     sweep,
     async start() {
       await sweep();

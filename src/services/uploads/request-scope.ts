@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AppError } from '../../errors';
 import type { Logger } from '../../logger';
 
 /** A checksum the client sent for one PATCH body (tus checksum extension). */
@@ -14,6 +15,8 @@ export interface UploadRequestScope {
   ip: string;
   userAgent: string;
   log: Logger;
+  /** A known failure the store met (413, 507): the controller answers with it instead of @tus/server's text. */
+  failure?: AppError;
 }
 
 const storage = new AsyncLocalStorage<UploadRequestScope>();

@@ -2,10 +2,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataStore, ERRORS, Upload } from '@tus/utils';
+import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { UploadRepository } from '../../repositories/uploads';
 import type { PartialUploads } from '../../storage/partial-uploads';
 import type { HashCache } from './hash-cache';
+import type { ReserveUpload } from './reservation';
 import { currentUploadScope, type ExpectedChecksum } from './request-scope';
 
 /** The tus error a failed Upload-Checksum gets (460 is the status the checksum extension defines). */
@@ -19,10 +21,13 @@ export interface TusStoreDeps {
   uploads: UploadRepository;
   partials: PartialUploads;
   hashes: HashCache;
+  /** Creates the row if the owner's quota holds it (413 otherwise). */
+  reserve: ReserveUpload;
   metrics: Metrics;
   expiryMs: number;
   /** Removes an upload that is not a file yet (row, partial data, cached hash). */
   discard(id: string): Promise<void>;
+  logger: Logger;
 }
 
 /**
@@ -40,15 +45,21 @@ export class DepotTusStore extends DataStore {
     // The owner comes from the authenticated request, never from client metadata.
     if (!scope) throw ERRORS.UNKNOWN_ERROR;
     if (upload.size === undefined) throw ERRORS.INVALID_LENGTH;
+    // The file first and outside the transaction; a refused reservation takes it away again.
     await this.deps.partials.create(upload.id);
-    const record = await this.deps.uploads.create({
-      id: upload.id,
-      ownerId: scope.userId,
-      size: upload.size,
-      metadata: upload.metadata ?? {},
-    });
-    upload.creation_date = record.updatedAt.toISOString();
-    return upload;
+    try {
+      const record = await this.deps.reserve({
+        id: upload.id,
+        ownerId: scope.userId,
+        size: upload.size,
+        metadata: upload.metadata ?? {},
+      });
+      upload.creation_date = record.updatedAt.toISOString();
+      return upload;
+    } catch (err) {
+      await this.deps.partials.remove(upload.id);
+      throw err;
+    }
   }
 
   override async getUpload(id: string): Promise<Upload> {
@@ -90,7 +101,10 @@ export class DepotTusStore extends DataStore {
             await new Promise<void>((ready) => running.updateFromFile(path, from, fed - from, ready));
           }
         : undefined;
-    const writer = await this.deps.partials.openAt(id, offset, hashAsWritten);
+    // Bytes a background sync made durable are recorded at once, so a crash mid-PATCH resumes from there. Not
+    // with a checksum: those bytes count only once the whole body matched.
+    const synced = expected ? undefined : (durable: number) => this.recordDurable(id, durable);
+    const writer = await this.deps.partials.openAt(id, offset, hashAsWritten, synced);
     try {
       const received = await this.receive(stream, writer.sink, expected);
       const onDisk = await writer.trim();
@@ -124,6 +138,13 @@ export class DepotTusStore extends DataStore {
     } finally {
       await writer.close();
     }
+  }
+
+  /** Raises the recorded offset to bytes known to be on disk (never lowers it); a failure only costs a resend. */
+  private recordDurable(id: string, durable: number): void {
+    this.deps.uploads.advanceOffset(id, durable).catch((err: unknown) => {
+      this.deps.logger.warn({ err, uploadId: id }, 'durable offset not recorded');
+    });
   }
 
   /** Streams the body into the partial file, checksumming as it goes; resolves (never rejects) with what happened. */

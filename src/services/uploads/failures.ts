@@ -1,0 +1,51 @@
+import { ERRORS } from '@tus/utils';
+import { AppError, InsufficientStorage } from '../../errors';
+import { diskFailure } from '../../failures/disk';
+import type { Logger } from '../../logger';
+import type { UploadRequestScope } from './request-scope';
+import { spaceMessages } from './space';
+import { CHECKSUM_MISMATCH } from './tus-store';
+
+/** What @tus/server sends instead of its own answer to an error. */
+type TusAnswer = { status_code: number; body: string };
+
+function isTusAnswer(err: unknown): err is TusAnswer {
+  return typeof err === 'object' && err !== null && 'status_code' in err && 'body' in err;
+}
+
+/**
+ * The AppError behind a failed tus request: our own (413 from the quota reservation, 507 from the space check)
+ * or a full disk, which @tus/server would otherwise turn into a 500. A PATCH that ran out of space kept what
+ * reached the file, so its words say the upload can resume.
+ */
+function knownFailure(method: string, err: unknown): AppError | null {
+  if (err instanceof AppError) return err;
+  if (!diskFailure(err)) return null;
+  return method === 'PATCH'
+    ? new InsufficientStorage(spaceMessages.ranOut, { cause: err })
+    : new InsufficientStorage(undefined, { cause: err });
+}
+
+/**
+ * @tus/server's onResponseError: the answer to send, or undefined to keep its own. A known failure is also
+ * left in the request scope, so the controller renders it as a page or problem like every other error.
+ */
+export function tusFailure(
+  method: string,
+  err: unknown,
+  scope: UploadRequestScope | null,
+  logger: Logger,
+): TusAnswer | undefined {
+  if (err === ERRORS.ERR_LOCK_TIMEOUT)
+    return { status_code: 423, body: 'The upload is busy with another request.\n' };
+  if (err === CHECKSUM_MISMATCH || (isTusAnswer(err) && err.status_code < 500)) return undefined;
+  const log = scope?.log ?? logger;
+  const known = knownFailure(method, err);
+  if (!known) {
+    log.error({ err }, 'resumable upload request failed');
+    return { status_code: 500, body: 'Internal server error.\n' };
+  }
+  if (known.status >= 500) log.warn({ err, status: known.status }, known.message);
+  if (scope) scope.failure = known;
+  return { status_code: known.status, body: `${known.message}\n` };
+}

@@ -1,0 +1,95 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import os from 'node:os';
+
+/**
+ * Who writes a temp file under UPLOAD_DIR/.tmp, and whether that writer is gone. Several Depot processes
+ * (on one host or several) may share UPLOAD_DIR, so a temp file's name carries its writer: host, pid and a
+ * random part chosen at start (a restarted process that gets the same pid, as in a container, is another
+ * owner). Each live process also touches a heartbeat file of its own (see TempJanitor).
+ */
+
+/** `<host>.<pid>.<nonce>`; the host keeps only [A-Za-z0-9-] so the name splits on dots. */
+export interface OwnerTag {
+  host: string;
+  pid: number;
+  tag: string;
+}
+
+const HOST =
+  os
+    .hostname()
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .slice(0, 64) || 'host';
+
+/** This process's tag: one per process, because the liveness test below is per process. */
+export const PROCESS_OWNER: OwnerTag = (() => {
+  const tag = `${HOST}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  return { host: HOST, pid: process.pid, tag };
+})();
+
+const TEMP_NAME = /^([A-Za-z0-9-]{1,64})\.(\d{1,10})\.([0-9a-f]{8})\.[0-9a-f-]{36}\.part$/;
+const HEARTBEAT_NAME = /^([A-Za-z0-9-]{1,64})\.(\d{1,10})\.([0-9a-f]{8})\.alive$/;
+
+/**
+ * Temp files this process has open or staged right now, by path. Process-wide on purpose: two storages of one
+ * process over the same directory must not take each other's files for leftovers.
+ */
+const LIVE_HERE = new Set<string>();
+
+/** A fresh temp file name owned by this process. */
+export function newTempName(): string {
+  return `${PROCESS_OWNER.tag}.${randomUUID()}.part`;
+}
+
+/** The name of this process's heartbeat file. */
+export function heartbeatName(): string {
+  return `${PROCESS_OWNER.tag}.alive`;
+}
+
+/** Marks `file` as being written or staged by this process (the sweep leaves it alone). */
+export function claimTemp(file: string): void {
+  LIVE_HERE.add(file);
+}
+
+/** The file was committed or removed: this process no longer vouches for it. */
+export function releaseTemp(file: string): void {
+  LIVE_HERE.delete(file);
+}
+
+/** Whether this process is writing or holding `file`. */
+export function isLiveHere(file: string): boolean {
+  return LIVE_HERE.has(file);
+}
+
+function toOwner(match: RegExpExecArray | null): OwnerTag | null {
+  if (!match) return null;
+  return { host: match[1], pid: Number(match[2]), tag: `${match[1]}.${match[2]}.${match[3]}` };
+}
+
+/** The owner named by a temp file's name, or null for a name of another format (older versions). */
+export function ownerOfTemp(name: string): OwnerTag | null {
+  return toOwner(TEMP_NAME.exec(name));
+}
+
+/** The owner of a heartbeat file, or null when `name` is not one. */
+export function ownerOfHeartbeat(name: string): OwnerTag | null {
+  return toOwner(HEARTBEAT_NAME.exec(name));
+}
+
+/**
+ * 'self' for this process, 'dead' when the owner provably is gone (same host, and its pid is not running or
+ * is now ours), 'unknown' otherwise (another host, or a running pid that may be another Depot): then only
+ * its heartbeat can tell.
+ */
+export function ownerState(owner: OwnerTag): 'self' | 'dead' | 'unknown' {
+  if (owner.tag === PROCESS_OWNER.tag) return 'self';
+  if (owner.host !== PROCESS_OWNER.host) return 'unknown';
+  if (owner.pid === process.pid) return 'dead';
+  try {
+    process.kill(owner.pid, 0);
+    return 'unknown';
+  } catch (err) {
+    // EPERM: the pid runs under another user, so it is alive.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH' ? 'dead' : 'unknown';
+  }
+}

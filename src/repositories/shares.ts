@@ -56,20 +56,9 @@ export function createShareRepository(deps: {
   File: FileModel;
 }): ShareRepository {
   const { sequelize, Share, File } = deps;
-  const isSqlite = sequelize.getDialect() === 'sqlite';
-  // SQLite has one writer; letting transactions queue in SQLite's busy handler parks node-sqlite3's
-  // few threadpool threads and starves the transaction holding the lock, so queue them here instead.
-  let queue: Promise<unknown> = Promise.resolve();
-  function serialize<T>(work: () => Promise<T>): Promise<T> {
-    if (!isSqlite) return work();
-    const run = queue.then(work, work);
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
   async function countInTransaction(share: ShareRecord, now: Date): Promise<boolean> {
-    // SQLite transactions take the write lock at BEGIN (IMMEDIATE, src/models/sql/index.ts); MySQL locks the row
-    // in the UPDATE.
+    // On SQLite the transaction waits for its turn in the process's write queue (src/models/sql/sqlite.ts);
+    // MySQL locks the row in the UPDATE.
     return sequelize.transaction(async (transaction) => {
       // The limit is checked by the UPDATE itself, so two downloads racing for the last slot
       // cannot both pass: the database lets exactly one of them change the row.
@@ -117,7 +106,7 @@ export function createShareRepository(deps: {
       await Share.destroy({ where: { fileId } });
     },
     async countDownload(share, now) {
-      return serialize(() => countInTransaction(share, now));
+      return countInTransaction(share, now);
     },
   };
 }

@@ -83,8 +83,8 @@ export function createAccountService(deps: {
     passwordHash: string | null;
     wechatOpenid?: string;
   }) {
-    // On SQLite every transaction is IMMEDIATE (src/models/sql/index.ts), so concurrent sign-ups queue and the
-    // first-user-is-admin count is serialized.
+    // On SQLite transactions take turns in one write queue (src/models/sql/sqlite.ts), so concurrent
+    // sign-ups and the first-user-is-admin count are serialized.
     return sequelize.transaction(async (transaction) => {
       const role = (await users.count(transaction)) === 0 ? 'admin' : 'user';
       return users.create({ id: newId(), role, ...fields }, transaction);

@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Sequelize, Transaction, type TransactionOptions } from 'sequelize';
+import { createWriteQueue, type WriteQueue } from './write-queue';
+
+/** How long a write waits for its turn before the request fails with 503 (a stuck writer, not load). */
+export const SQLITE_WRITE_WAIT_MS = 5_000;
+/** Only another process (a second instance, `npm run migrate`) can hold the lock now; wait for it this long. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** Knobs for tests: a zero busy timeout proves that no writer of this process ever waits on SQLite's lock. */
+export interface SqliteOptions {
+  busyTimeoutMs?: number;
+  maxWriteWaitMs?: number;
+}
+
+/** A SELECT never takes SQLite's write lock; anything else may, so it queues (a harmless PRAGMA too). */
+const READ_STATEMENT = /^\s*SELECT\b/i;
+
+/**
+ * The embedded database. SQLite has one writer at a time; left to itself, every waiting writer sleeps in
+ * SQLite's busy handler on one of libuv's four pool threads, the pool fills, and the file I/O the lock
+ * holder needs to finish cannot run (20 parallel uploads took 10 s, 50 failed with SQLITE_BUSY). So every
+ * write of this process, a transaction or a single statement, takes its turn in one in-process queue and
+ * waits there, on the event loop; reads stay concurrent under WAL.
+ */
+export function createSqliteSequelize(
+  file: string,
+  logging: (sql: string) => void,
+  options: SqliteOptions = {},
+): Sequelize {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // IMMEDIATE: a transaction takes the write lock at BEGIN, never upgrading a read lock half-way.
+  const sequelize = new Sequelize({
+    dialect: 'sqlite',
+    storage: file,
+    logging,
+    transactionType: Transaction.TYPES.IMMEDIATE,
+  });
+  tuneConnections(sequelize, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
+  serializeWrites(
+    sequelize,
+    createWriteQueue({ maxWaitMs: options.maxWriteWaitMs ?? SQLITE_WRITE_WAIT_MS }),
+  );
+  return sequelize;
+}
+
+interface SqliteConnection {
+  configure(option: 'busyTimeout', ms: number): void;
+  run(sql: string, callback: (err: Error | null) => void): void;
+}
+
+/**
+ * Sequelize's SQLite dialect opens a new connection per transaction and never runs `afterConnect` hooks,
+ * so each new connection is tuned here: WAL, so readers are not blocked by the writer, and a busy timeout
+ * for a lock held by another process.
+ */
+function tuneConnections(sequelize: Sequelize, busyTimeoutMs: number): void {
+  const manager = sequelize.connectionManager as unknown as {
+    getConnection(options?: object): Promise<SqliteConnection>;
+  };
+  const getConnection = manager.getConnection.bind(manager);
+  const tuned = new WeakSet<SqliteConnection>();
+  manager.getConnection = async (options) => {
+    const connection = await getConnection(options);
+    if (!tuned.has(connection)) {
+      tuned.add(connection);
+      connection.configure('busyTimeout', busyTimeoutMs);
+      for (const pragma of ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL']) {
+        await new Promise<void>((resolve, reject) =>
+          connection.run(pragma, (err) => (err ? reject(err) : resolve())),
+        );
+      }
+    }
+    return connection;
+  };
+}
+
+type QueryOptions = { transaction?: Transaction | null } | undefined;
+type TransactionCallback<T> = (transaction: Transaction) => PromiseLike<T>;
+
+/** Routes every transaction and every write statement outside a transaction through `queue`. */
+function serializeWrites(sequelize: Sequelize, queue: WriteQueue): void {
+  const query = sequelize.query.bind(sequelize) as (
+    sql: unknown,
+    options?: QueryOptions,
+  ) => Promise<unknown>;
+  const transaction = sequelize.transaction.bind(sequelize) as (
+    options?: TransactionOptions,
+    callback?: TransactionCallback<unknown>,
+  ) => Promise<unknown>;
+
+  const patched = sequelize as unknown as {
+    query(sql: unknown, options?: QueryOptions): Promise<unknown>;
+    transaction(
+      options?: TransactionOptions | TransactionCallback<unknown>,
+      callback?: TransactionCallback<unknown>,
+    ): Promise<unknown>;
+  };
+
+  patched.query = (sql, options) => {
+    // Statements of a transaction already hold the turn (the transaction took it at BEGIN).
+    if (options?.transaction || isRead(sql)) return query(sql, options);
+    return queue.run(() => query(sql, options));
+  };
+
+  patched.transaction = async (optionsOrCallback, maybeCallback) => {
+    const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
+    const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback;
+    // A savepoint inside a transaction runs on its parent's turn.
+    if (options?.transaction) return transaction(options, callback);
+    if (callback) return queue.run(() => transaction(options, callback));
+    // Unmanaged: the turn is held until commit or rollback releases the connection.
+    const release = await queue.acquire();
+    try {
+      const started = (await transaction(options)) as Transaction & {
+        cleanup(): void;
+        forceCleanup(): Promise<void>;
+      };
+      const { cleanup, forceCleanup } = started;
+      started.cleanup = () => (cleanup.call(started), release());
+      started.forceCleanup = () => forceCleanup.call(started).finally(release);
+      return started;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  };
+}
+
+function isRead(sql: unknown): boolean {
+  const text = typeof sql === 'string' ? sql : (sql as { query?: unknown })?.query;
+  return typeof text === 'string' && READ_STATEMENT.test(text);
+}

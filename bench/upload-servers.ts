@@ -4,6 +4,8 @@
  *   bare-pipe <file>     node:http piping every request body to <file>; prints {port}
  *   depot-files <dir> N  the real app with one user owning N files; prints {port, username, password}
  *   koa-template         a bare Koa app rendering views/pages/files/index.njk from constant data; prints {port}
+ *   depot-team <dir> N [DATABASE_URL]  the real app with N users (SQLite under <dir>, or the database given);
+ *                        prints {port, tokens}
  * Listens on 127.0.0.1; exits on SIGTERM.
  */
 import fs from 'node:fs';
@@ -27,8 +29,8 @@ function listen(handler: http.RequestListener, extra: Record<string, unknown> = 
   process.on('SIGINT', () => process.exit(0));
 }
 
-async function buildDepot(dir: string) {
-  const deps = await buildBenchDepot(dir, { env: { MAX_UPLOAD_BYTES: '20GiB' } });
+async function buildDepot(dir: string, env: Record<string, string> = {}) {
+  const deps = await buildBenchDepot(dir, { env: { MAX_UPLOAD_BYTES: '20GiB', ...env } });
   const { createApp } = await import('../src/app');
   const password = 'bench password 1';
   const user = await deps.accounts.register({ username: 'bench', password });
@@ -38,6 +40,19 @@ async function buildDepot(dir: string) {
 async function depot(dir: string): Promise<void> {
   const { app, deps, user } = await buildDepot(dir);
   listen(app.callback(), { token: deps.tokens.issue(user).access_token });
+}
+
+async function depotTeam(dir: string, users: number, databaseUrl?: string): Promise<void> {
+  const { app, deps, user } = await buildDepot(
+    dir,
+    databaseUrl ? { DATABASE_URL: databaseUrl } : {},
+  );
+  const team = [user];
+  for (let index = 1; index < users; index += 1)
+    team.push(
+      await deps.accounts.register({ username: `bench${index}`, password: 'bench password 1' }),
+    );
+  listen(app.callback(), { tokens: team.map((member) => deps.tokens.issue(member).access_token) });
 }
 
 async function depotFiles(dir: string, count: number): Promise<void> {
@@ -112,6 +127,7 @@ async function koaTemplate(): Promise<void> {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'depot') void depot(args[0]);
+else if (mode === 'depot-team') void depotTeam(args[0], Number(args[1]), args[2]);
 else if (mode === 'depot-files') void depotFiles(args[0], Number(args[1]));
 else if (mode === 'bare-pipe') barePipe(args[0]);
 else if (mode === 'koa-template') void koaTemplate();

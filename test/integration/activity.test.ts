@@ -42,7 +42,8 @@ describe.each(DATABASES)('activity (%s)', (db) => {
       const page = await owner.agent.get('/files/new').expect(200);
       const csrf = csrfFrom(page.text);
       await owner.agent
-        .post(`/files?_csrf=${encodeURIComponent(csrf)}`)
+        .post('/files')
+        .field('_csrf', csrf)
         .set('User-Agent', 'activity-test/1.0')
         .attach('files', Buffer.from('uploaded\n'), {
           filename: 'up.txt',

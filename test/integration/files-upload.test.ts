@@ -276,7 +276,8 @@ describe.each(DATABASES)('form uploads (%s)', (db) => {
     it('stores the files and redirects to /files with a flash naming them', async () => {
       const { agent, csrf } = await signedInAgent(t);
       const res = await agent
-        .post(`/files?_csrf=${encodeURIComponent(csrf)}`)
+        .post('/files')
+        .field('_csrf', csrf)
         .attach('files', Buffer.from('alpha'), { filename: 'alpha.txt', contentType: 'text/plain' })
         .attach('files', Buffer.from('beta'), { filename: 'beta.md', contentType: 'text/markdown' })
         .expect(303);
@@ -300,7 +301,8 @@ describe.each(DATABASES)('form uploads (%s)', (db) => {
     it('shows the 413 page for a file over the limit and keeps nothing', async () => {
       const { agent, csrf } = await signedInAgent(t);
       const res = await agent
-        .post(`/files?_csrf=${encodeURIComponent(csrf)}`)
+        .post('/files')
+        .field('_csrf', csrf)
         .attach('files', Buffer.alloc(70_000, 1), { filename: 'big.bin' })
         .expect(413);
       expect(res.type).toBe('text/html');
@@ -312,7 +314,8 @@ describe.each(DATABASES)('form uploads (%s)', (db) => {
     it('shows the upload form again when no file was chosen', async () => {
       const { agent, csrf } = await signedInAgent(t);
       const res = await agent
-        .post(`/files?_csrf=${encodeURIComponent(csrf)}`)
+        .post('/files')
+        .field('_csrf', csrf)
         .field('note', 'nothing')
         .expect(422);
       expect(res.text).toContain('Choose at least one file.');

@@ -2,6 +2,7 @@
 import { createLogger } from '../src/logger';
 import { createMigrator } from '../src/models/sql/migrator';
 import { createSequelize } from '../src/models/sql';
+import { withoutQueryDeadline } from '../src/models/sql/query-deadline';
 import { readConfigOrExit } from './boot';
 
 async function main(): Promise<void> {
@@ -9,8 +10,10 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const sequelize = createSequelize(config.databaseUrl, logger);
   const migrator = createMigrator(sequelize, logger);
-  if (process.argv.includes('down')) await migrator.down();
-  else await migrator.up();
+  // A schema change may rightly take minutes on a large table: no query deadline for migrations.
+  await withoutQueryDeadline(() =>
+    process.argv.includes('down') ? migrator.down() : migrator.up(),
+  );
   await sequelize.close();
 }
 

@@ -5,6 +5,7 @@ import { createApp } from '../src/app';
 import { createDeps } from '../src/deps';
 import { createLogger } from '../src/logger';
 import { migrateToLatest } from '../src/models/sql/migrator';
+import { withoutQueryDeadline } from '../src/models/sql/query-deadline';
 import { createRequestListener, createServer } from '../src/server';
 import { logGeneratedSecrets, readStartupConfigOrExit, withRetry } from './boot';
 
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
       'service unavailable, retrying',
     );
   await withRetry('database', () => deps.sequelize.authenticate(), retryLog);
-  await migrateToLatest(deps.sequelize, logger);
+  // A schema change may rightly take minutes on a large table: no query deadline for migrations.
+  await withoutQueryDeadline(() => migrateToLatest(deps.sequelize, logger));
   await deps.start?.();
 
   const app = createApp(deps);

@@ -85,10 +85,14 @@ export async function createDeps(
   options: DepsOptions = {},
 ): Promise<AppDeps> {
   const rootDir = options.rootDir ?? ROOT_DIR;
-  const sequelize = createSequelize(config.databaseUrl, logger);
+  const sequelize = createSequelize(config.databaseUrl, logger, config.timeouts.dependencyMs);
   const models = defineModels(sequelize);
   const redis = config.redisUrl
-    ? await createRedis(config.redisUrl, options.redisKeyPrefix ?? 'depot:', logger)
+    ? await createRedis(config.redisUrl, {
+        keyPrefix: options.redisKeyPrefix ?? 'depot:',
+        timeoutMs: config.timeouts.dependencyMs,
+        logger,
+      })
     : null;
   const storage = new LocalDiskStorage(path.resolve(rootDir, config.uploadDir));
   const assets = await loadAssets(path.join(rootDir, 'public'));
@@ -193,12 +197,20 @@ export async function createDeps(
 }
 
 // ioredis and koa-redis are loaded only when REDIS_URL is set (~18 MB of memory otherwise unused).
-async function createRedis(url: string, keyPrefix: string, logger: Logger): Promise<Redis> {
+async function createRedis(
+  url: string,
+  options: { keyPrefix: string; timeoutMs: number; logger: Logger },
+): Promise<Redis> {
+  const { keyPrefix, timeoutMs, logger } = options;
   const { Redis: RedisClient } = await import('ioredis');
   const redis = new RedisClient(url, {
     keyPrefix,
-    maxRetriesPerRequest: 2,
-    // Reconnect forever with capped backoff; /readyz reports Redis while it is away.
+    // A frozen Redis answers nothing: each command (queued ones too) fails after timeoutMs -> 503.
+    commandTimeout: timeoutMs,
+    connectTimeout: timeoutMs,
+    // A Redis that is down fails the commands waiting for it after one reconnection attempt, not two.
+    maxRetriesPerRequest: 1,
+    // Reconnect forever with capped backoff (so a returning Redis is used within 5 s); /readyz reports it.
     retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
   });
   let reported = false;

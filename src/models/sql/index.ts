@@ -9,6 +9,7 @@ import { defineSessionModel, type SessionModel } from './session';
 import { defineShareModel, type ShareModel } from './share';
 import { defineUploadModel, type UploadModel } from './upload';
 import { defineUserModel, type UserModel } from './user';
+import { createMysqlSequelize } from './mysql';
 
 /** Every Sequelize model of one database connection. */
 export interface SqlModels {
@@ -21,8 +22,12 @@ export interface SqlModels {
   Share: ShareModel;
 }
 
-/** Opens (lazily) the database named by DATABASE_URL: `sqlite:<file>` or `mysql://...`. */
-export function createSequelize(databaseUrl: string, logger: Logger): Sequelize {
+/** Opens (lazily) DATABASE_URL: `sqlite:<file>`, or `mysql://...` with each wait bounded by `timeoutMs`. */
+export function createSequelize(
+  databaseUrl: string,
+  logger: Logger,
+  timeoutMs?: number,
+): Sequelize {
   const logging = (sql: string) => logger.trace({ sql }, 'sql');
   if (databaseUrl.startsWith('sqlite:')) {
     const storage = databaseUrl.slice('sqlite:'.length).replace(/^\/\//, '') || ':memory:';
@@ -40,13 +45,7 @@ export function createSequelize(databaseUrl: string, logger: Logger): Sequelize 
     tuneSqliteConnections(sequelize);
     return sequelize;
   }
-  return new Sequelize(databaseUrl, {
-    dialect: 'mysql',
-    logging,
-    dialectOptions: { charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false },
-    define: { charset: 'utf8mb4', collate: 'utf8mb4_bin' },
-    pool: { max: 10, min: 0, idle: 10_000, acquire: 30_000 },
-  });
+  return createMysqlSequelize(databaseUrl, logging, timeoutMs);
 }
 
 interface SqliteConnection {

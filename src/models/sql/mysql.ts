@@ -1,0 +1,30 @@
+import { Sequelize } from 'sequelize';
+import { installQueryDeadline } from './query-deadline';
+
+/** How long a MySQL call may wait by default: connecting, taking a pooled connection, each query. */
+export const DEFAULT_MYSQL_TIMEOUT_MS = 5_000;
+
+/**
+ * Sequelize over MySQL/MariaDB. A frozen or unreachable server cannot hold a request: the handshake
+ * (connectTimeout), the wait for a pooled connection (acquire) and each query are bounded by `timeoutMs`.
+ */
+export function createMysqlSequelize(
+  databaseUrl: string,
+  logging: (sql: string) => void,
+  timeoutMs = DEFAULT_MYSQL_TIMEOUT_MS,
+): Sequelize {
+  const sequelize = new Sequelize(databaseUrl, {
+    dialect: 'mysql',
+    logging,
+    dialectOptions: {
+      charset: 'utf8mb4',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      connectTimeout: timeoutMs,
+    },
+    define: { charset: 'utf8mb4', collate: 'utf8mb4_bin' },
+    pool: { max: 10, min: 0, idle: 10_000, acquire: timeoutMs },
+  });
+  installQueryDeadline(sequelize, timeoutMs);
+  return sequelize;
+}

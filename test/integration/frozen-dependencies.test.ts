@@ -1,0 +1,169 @@
+import request from 'supertest';
+import { buildTestApp, type TestApp } from '../helpers/app';
+import { bearer, buildUser, csrfFrom, signedInAgent } from '../helpers/agents';
+import {
+  startPrivateMariadb,
+  startPrivateRedis,
+  type PrivateServer,
+} from '../helpers/private-servers';
+import { eventually } from '../helpers/upload-checks';
+
+jest.setTimeout(60_000);
+
+/** Each database or Redis call is bounded at 1.5 s here (5 s by default), so a frozen one shows quickly. */
+const ENV = {
+  DEPENDENCY_TIMEOUT: '1500ms',
+  APP_KEYS: 'frozen-deps-test-cookie-key-0123456789',
+  JWT_SECRET: 'frozen-deps-test-jwt-secret-0123456789',
+};
+/** Every answer during a freeze must come well before this (it would hang 73 s and more unbounded). */
+const ANSWER_BOUND_MS = 10_000;
+
+/** Sends `req` with a client-side timeout, so a hanging server fails the test instead of the test runner. */
+async function timed(req: request.Test): Promise<{ res: request.Response; ms: number }> {
+  const started = Date.now();
+  const res = await req.timeout({ response: ANSWER_BOUND_MS + 5_000 });
+  return { res, ms: Date.now() - started };
+}
+
+function expect503(reply: { res: request.Response; ms: number }, words: string): void {
+  expect(reply.res.status).toBe(503);
+  expect(reply.res.headers['retry-after']).toBe('5');
+  expect(reply.res.text).toContain(words);
+  expect(reply.ms).toBeLessThan(ANSWER_BOUND_MS);
+}
+
+/** The sign-in form's CSRF token for `agent` (its session is created here). */
+async function loginForm(agent: ReturnType<typeof request.agent>): Promise<string> {
+  return csrfFrom((await agent.get('/login').expect(200)).text);
+}
+
+describe('a frozen or stopped Redis (sessions, sign-in limits)', () => {
+  let redis: PrivateServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    t = await buildTestApp({ env: { ...ENV, REDIS_URL: redis.url } });
+  });
+
+  afterAll(async () => {
+    redis?.thaw();
+    await t?.close();
+    await redis?.stop();
+  });
+
+  it('answers 503 with Retry-After naming Redis on pages and sign-in, /readyz names redis, and all recovers after SIGCONT', async () => {
+    const { user, password } = await buildUser(t);
+    const signedIn = await signedInAgent(t, { username: user.username, password });
+    const guest = request.agent(t.server);
+    const csrf = await loginForm(guest);
+
+    redis.freeze();
+    const [page, signIn, ready] = await Promise.all([
+      timed(signedIn.agent.get('/files').set('Accept', 'text/html')),
+      timed(
+        guest.post('/login').type('form').send({ _csrf: csrf, username: user.username, password }),
+      ),
+      timed(request(t.server).get('/readyz')),
+    ]);
+    expect503(page, 'Depot cannot reach its session store (Redis) right now.');
+    expect(page.res.headers['content-type']).toMatch(/text\/html/);
+    expect503(signIn, 'Depot cannot reach its session store (Redis) right now.');
+    expect(ready.res.status).toBe(503);
+    expect(ready.res.body.failing).toEqual(['redis']);
+    expect(ready.ms).toBeLessThan(ANSWER_BOUND_MS);
+
+    redis.thaw();
+    await eventually(async () => (await request(t.server).get('/readyz')).status === 200, 15_000);
+    await signedIn.agent.get('/files').expect(200);
+    const again = request.agent(t.server);
+    const token = await loginForm(again);
+    await again
+      .post('/login')
+      .type('form')
+      .send({ _csrf: token, username: user.username, password })
+      .expect(303);
+  });
+
+  it('answers sign-in with a 503 page while Redis is down and signs in again by itself once it is back', async () => {
+    const { user, password } = await buildUser(t);
+    const guest = request.agent(t.server);
+    const csrf = await loginForm(guest);
+
+    await redis.kill();
+    const signIn = await timed(
+      guest.post('/login').type('form').send({ _csrf: csrf, username: user.username, password }),
+    );
+    expect503(signIn, 'Depot cannot reach its session store (Redis) right now.');
+    expect(signIn.res.headers['content-type']).toMatch(/text\/html/);
+    const api = await timed(
+      request(t.server)
+        .post('/api/auth/token')
+        .send({ username: user.username, password: 'wrong password' }),
+    );
+    expect503(api, 'session store (Redis)');
+    expect(api.res.headers['content-type']).toMatch(/application\/problem\+json/);
+
+    await redis.restart();
+    // ioredis retries every 5 s at most: the returning Redis is in use well within 10 s.
+    await eventually(async () => (await request(t.server).get('/readyz')).status === 200, 10_000);
+    const again = request.agent(t.server);
+    const token = await loginForm(again);
+    await again
+      .post('/login')
+      .type('form')
+      .send({ _csrf: token, username: user.username, password })
+      .expect(303);
+  });
+});
+
+describe('a frozen MariaDB', () => {
+  let mariadb: PrivateServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    mariadb = await startPrivateMariadb();
+    t = await buildTestApp({ env: { ...ENV, DATABASE_URL: mariadb.url } });
+  });
+
+  afterAll(async () => {
+    mariadb?.thaw();
+    await t?.close();
+    await mariadb?.stop();
+  });
+
+  it('answers pages and the API 503 naming the database, /readyz names it, and everything recovers after SIGCONT', async () => {
+    const { user, password } = await buildUser(t);
+    const signedIn = await signedInAgent(t, { username: user.username, password });
+    const auth = bearer(t, user);
+    await request(t.server).get('/api/files').set('Authorization', auth).expect(200);
+
+    mariadb.freeze();
+    const [page, api, home, ready] = await Promise.all([
+      timed(signedIn.agent.get('/files').set('Accept', 'text/html')),
+      timed(request(t.server).get('/api/files').set('Authorization', auth)),
+      timed(request(t.server).get('/').set('Accept', 'text/html')),
+      timed(request(t.server).get('/readyz')),
+    ]);
+    const words = 'Depot cannot reach its database right now.';
+    expect503(page, words);
+    expect(page.res.headers['content-type']).toMatch(/text\/html/);
+    expect503(api, words);
+    expect(api.res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(api.res.body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+    expect503(home, words);
+    expect(ready.res.status).toBe(503);
+    expect(ready.res.body.failing).toEqual(['database']);
+    expect(ready.ms).toBeLessThan(ANSWER_BOUND_MS);
+    // The stuck connections were destroyed: the next request waits on a new connection's handshake.
+    expect503(await timed(request(t.server).get('/api/files').set('Authorization', auth)), words);
+
+    mariadb.thaw();
+    await eventually(async () => (await request(t.server).get('/readyz')).status === 200, 15_000);
+    await signedIn.agent.get('/files').expect(200);
+    const list = await request(t.server).get('/api/files').set('Authorization', auth).expect(200);
+    expect(list.body).toBeDefined();
+    await request(t.server).get('/').expect(200);
+  });
+});

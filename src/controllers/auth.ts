@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { ValidationError } from '../errors';
+import { tryAgainIn } from '../lib/retry-wording';
 import { safeNext } from '../lib/safe-next';
 import { flash } from '../middleware/flash';
 import { renewSession } from '../middleware/session';
@@ -7,9 +8,12 @@ import type { User } from '../repositories/users';
 import type { AccountService } from '../services/accounts';
 import type { ActivityRecorder } from '../services/activity';
 import { attemptKey, type AttemptLimiter } from '../services/rate-limit';
+import { attemptOrWait } from './rate-limited';
 
 const messages = {
   badCredentials: 'The username or password is wrong.',
+  tooManyAttempts: (seconds: number) =>
+    `Too many attempts to sign in as this user from your address. ${tryAgainIn(seconds)}`,
   signedIn: (name: string) => `Signed in as ${name}.`,
   registered: (name: string) => `Welcome to Depot, ${name}! Your account is ready.`,
   signedOut: 'You have signed out.',
@@ -40,6 +44,21 @@ export function requestEvent(ctx: Context, user: User) {
     ip: ctx.ip,
     userAgent: ctx.get('User-Agent').slice(0, 512),
   };
+}
+
+/** The sign-in form again, with `status`, the username typed and one message above the form. */
+function showLoginError(
+  ctx: Context,
+  status: number,
+  message: string,
+  kept: { username: string; next: string },
+): void {
+  ctx.status = status;
+  ctx.render('pages/auth/login.njk', {
+    values: { username: kept.username },
+    errors: { form: message },
+    next: kept.next,
+  });
 }
 
 /** Registration, sign-in and sign-out pages. */
@@ -84,17 +103,14 @@ export function createAuthController(deps: {
       const next = safeNext(body.next);
       const key = attemptKey(ctx.ip, username);
       // Spent before the password is checked, so parallel guesses are counted too (429 + Retry-After).
-      await deps.limiter.attempt(key);
-      const user = await deps.accounts.authenticate(username, text(body.password));
-      if (!user) {
-        ctx.status = 401;
-        ctx.render('pages/auth/login.njk', {
-          values: { username },
-          errors: { form: messages.badCredentials },
-          next,
-        });
-        return;
+      const wait = await attemptOrWait(deps.limiter, key);
+      // Refused: the form stays, with the name typed and when to try again (the password is not checked).
+      if (wait !== null) {
+        ctx.set('Retry-After', String(wait));
+        return showLoginError(ctx, 429, messages.tooManyAttempts(wait), { username, next });
       }
+      const user = await deps.accounts.authenticate(username, text(body.password));
+      if (!user) return showLoginError(ctx, 401, messages.badCredentials, { username, next });
       await deps.limiter.reset(key);
       await startSession(ctx, user);
       deps.activity.record({ type: 'signin', ...requestEvent(ctx, user) });

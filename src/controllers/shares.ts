@@ -1,11 +1,13 @@
 import type { Context } from 'koa';
 import { ValidationError } from '../errors';
 import { inlineContentType } from '../lib/inline-types';
+import { tryAgainIn } from '../lib/retry-wording';
 import { flash } from '../middleware/flash';
 import type { ActivityRecorder } from '../services/activity';
 import type { AttemptLimiter } from '../services/rate-limit';
 import type { OpenedShare, ShareService } from '../services/shares';
 import { sendFileDownload, sendFileView, type FileContentDeps } from './file-content';
+import { attemptOrWait } from './rate-limited';
 import {
   hasDownloadGrant,
   isUnlocked,
@@ -19,6 +21,8 @@ const messages = {
     `The share link was not created: ${Object.values(details).join(' ')}`,
   revoked: 'Share link revoked. It no longer works.',
   wrongPassword: 'That password is wrong.',
+  tooManyAttempts: (seconds: number) =>
+    `Too many attempts with a wrong password for this link. ${tryAgainIn(seconds)}`,
 };
 
 type Body = Record<string, unknown>;
@@ -92,7 +96,15 @@ export function createSharesController(
       const opened = await openShare(ctx);
       const key = `${ctx.ip}|${opened.share.id}`;
       // Spend an attempt before checking, so parallel guesses cannot slip through (reset on success).
-      await deps.limiter.attempt(key);
+      const wait = await attemptOrWait(deps.limiter, key);
+      if (wait !== null) {
+        ctx.status = 429;
+        ctx.set('Retry-After', String(wait));
+        return ctx.render('pages/shares/password.njk', {
+          token: ctx.params.token,
+          error: messages.tooManyAttempts(wait),
+        });
+      }
       const password =
         typeof (ctx.request.body as Body | undefined)?.password === 'string'
           ? String((ctx.request.body as Body).password)

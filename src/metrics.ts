@@ -18,7 +18,7 @@ export function createMetrics(options: { withDefaults: boolean }): Metrics {
     registry,
     httpRequests: new Counter({
       name: 'depot_http_requests_total',
-      help: 'HTTP requests by method, route and status',
+      help: 'HTTP requests by method, route and status (status "aborted": the client left before the last byte)',
       labelNames: ['method', 'route', 'status'],
       registers: [registry],
     }),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
 import request from 'supertest';
 import { bearer, buildUser } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
@@ -57,6 +58,19 @@ describe.each(DATABASES)('a client that goes away (%s)', (db) => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
     auth = bearer(t, (await buildUser(t)).user);
+    // A handler that fails with a socket error code: after its client left, or while it still waits.
+    const failing = new Router()
+      .get('/fails-after-client-left', async (ctx) => {
+        await new Promise((resolve) => ctx.req.socket.once('close', resolve));
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      })
+      .get('/dependency-reset', () => {
+        throw Object.assign(new Error('connect ECONNRESET 10.0.0.9:3306'), { code: 'ECONNRESET' });
+      });
+    t.app.middleware.push(failing.routes() as never);
+    t.server = t.app.callback();
+    server.removeAllListeners('request');
+    server.on('request', t.server);
   });
   afterAll(async () => {
     server.closeAllConnections();
@@ -146,6 +160,33 @@ describe.each(DATABASES)('a client that goes away (%s)', (db) => {
       expect(offset).toBeGreaterThan(0);
       expect(errorsSince(t, from)).toEqual([]);
       expect(JSON.stringify(t.logs.slice(from))).not.toContain('HPE_INVALID_EOF_STATE');
+    });
+  });
+
+  describe("app.on('error')", () => {
+    it('does not log a socket error of a request whose client already left', async () => {
+      const from = t.logs.length;
+      const req = http.get({
+        host: '127.0.0.1',
+        port,
+        path: '/fails-after-client-left',
+        agent: false,
+      });
+      req.on('error', () => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      req.destroy();
+      const line = await accessLine(t, from, 'GET', '/fails-after-client-left');
+      expect(line).toMatchObject({ level: 30, aborted: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(errorsSince(t, from)).toEqual([]);
+    });
+
+    it('still logs the same code as a server error while the client waits (a dependency reset)', async () => {
+      const from = t.logs.length;
+      await request(t.server).get('/dependency-reset').expect(500);
+      const errors = errorsSince(t, from);
+      expect(errors).toHaveLength(1);
+      expect(JSON.stringify(errors[0])).toContain('ECONNRESET');
     });
   });
 

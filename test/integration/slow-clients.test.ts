@@ -12,8 +12,8 @@ jest.setTimeout(30_000);
 /** Short limits, so each behaviour shows within seconds; production defaults are 20 s, 30 s and 60 s. */
 const LIMITS = {
   HEADERS_TIMEOUT: '1500ms',
-  BODY_IDLE_TIMEOUT: '1s',
-  BODY_TIMEOUT: '3s',
+  BODY_IDLE_TIMEOUT: '2s',
+  BODY_TIMEOUT: '4s',
   APP_KEYS: 'slow-clients-test-cookie-key-0123456789',
   JWT_SECRET: 'slow-clients-test-jwt-secret-0123456789',
 };
@@ -133,7 +133,7 @@ describe('slow clients', () => {
       expect(reply.text).toMatch(/^HTTP\/1\.1 408 /);
       expect(reply.text).toMatch(/\r\nconnection: close\r\n/i);
       expect(reply.text).toMatch(/content-type: text\/html/i);
-      expect(reply.text).toContain('nothing came for 1 s');
+      expect(reply.text).toContain('nothing came for 2 s');
       expect(reply.closedAfterMs).toBeLessThan(10_000);
     });
 
@@ -146,12 +146,12 @@ describe('slow clients', () => {
             'Content-Length': body.length,
           }),
         );
-        // 200 pieces, one every 250 ms (50 s in all): never idle for 1 s, far past the 3 s total.
+        // 200 pieces, one every 250 ms (50 s in all): never idle for 2 s, far past the 4 s total.
         await trickle(socket, closed, body, 200, 250);
       });
       expect(reply.text).toMatch(/^HTTP\/1\.1 408 /);
-      expect(reply.text).toContain('took longer than 3 s');
-      expect(reply.closedAfterMs).toBeGreaterThanOrEqual(2900);
+      expect(reply.text).toContain('took longer than 4 s');
+      expect(reply.closedAfterMs).toBeGreaterThanOrEqual(3900);
       expect(reply.closedAfterMs).toBeLessThan(15_000);
     });
   });
@@ -187,11 +187,11 @@ describe('slow clients', () => {
             Connection: 'close',
           }),
         );
-        // 20 pieces, one every 250 ms: 5 s in all, past the 3 s total limit of other routes.
-        await trickle(socket, closed, body, 20, 250);
+        // 24 pieces, one every 250 ms: 6 s in all, past the 4 s total limit of other routes.
+        await trickle(socket, closed, body, 24, 250);
       });
       expect(reply.text).toMatch(/^HTTP\/1\.1 201 /);
-      expect(reply.closedAfterMs).toBeGreaterThanOrEqual(4500);
+      expect(reply.closedAfterMs).toBeGreaterThanOrEqual(5500);
       expect(await t.deps.models.File.count({ where: { ownerId: user.id } })).toBe(1);
     });
 
@@ -242,7 +242,7 @@ describe('slow clients', () => {
       const path = new URL(url, 'http://depot.test').pathname;
       const reply = await rawExchange(port, async (socket, closed) => {
         socket.write(patchHead(auth, path, 0, content.length) + '');
-        await trickle(socket, closed, content, 20, 250);
+        await trickle(socket, closed, content, 24, 250);
         socket.end();
       });
       expect(reply.text).toMatch(/^HTTP\/1\.1 204 /);

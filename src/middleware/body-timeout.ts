@@ -98,10 +98,25 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
+ * A handler may answer without reading the body (401, 403, an early 413): Node then reads and discards
+ * the rest for as long as the client keeps sending, to reuse the connection. That is bounded too: a body
+ * still unfinished `ms` after the answer loses its connection (the client has its answer by then).
+ */
+function boundDiscard(req: IncomingMessage, res: ServerResponse, ms: number): void {
+  const start = () =>
+    setTimeout(() => {
+      if (!req.complete) req.socket?.destroy();
+    }, ms).unref();
+  if (res.writableFinished) start();
+  else res.once('finish', start);
+}
+
+/**
  * Bounds the time a client may take to send its request body: no byte for `idleMs`, or (except uploads)
  * the whole body not there after `totalMs`, answers 408 with `Connection: close` and drops the
  * connection. The handler still waiting for the body sees the request aborted and cleans up as for a
- * client that hung up. Registered before anything that reads a body.
+ * client that hung up; a body left unread by its handler gets `idleMs` after the answer to finish.
+ * Registered before anything that reads a body.
  */
 export function bodyTimeout(options: BodyTimeoutOptions): Middleware {
   return async function bodyTimeout(ctx, next) {
@@ -124,6 +139,7 @@ export function bodyTimeout(options: BodyTimeoutOptions): Middleware {
       throw err;
     } finally {
       stop();
+      if (!expired && !req.complete) boundDiscard(req, ctx.res, options.idleMs);
     }
   };
 }

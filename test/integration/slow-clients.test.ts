@@ -224,6 +224,28 @@ describe('slow clients', () => {
     });
   });
 
+  describe('a body the handler does not read', () => {
+    it('answers at once and drops the connection BODY_IDLE_TIMEOUT later, though bytes keep trickling in', async () => {
+      let answeredAfterMs = -1;
+      const started = Date.now();
+      const reply = await rawExchange(port, async (socket, closed) => {
+        socket.once('data', () => (answeredAfterMs = Date.now() - started));
+        // No credentials: 401 before a byte of the body is read; Node would discard the rest forever.
+        socket.write(
+          head('POST', '/api/files', {
+            'Content-Type': 'multipart/form-data; boundary=unread',
+            'Content-Length': 1024 * 1024,
+          }),
+        );
+        await trickle(socket, closed, Buffer.alloc(1000, 1), 1000, 250);
+      });
+      expect(reply.text).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answeredAfterMs).toBeLessThan(1500);
+      expect(reply.closedAfterMs - answeredAfterMs).toBeGreaterThanOrEqual(1900);
+      expect(reply.closedAfterMs).toBeLessThan(10_000);
+    });
+  });
+
   describe('PATCH /api/uploads/:id (tus)', () => {
     const patchHead = (auth: string, path: string, offset: number, length: number) =>
       head('PATCH', path, {

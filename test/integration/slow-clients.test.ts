@@ -240,7 +240,7 @@ describe('slow clients', () => {
         await trickle(socket, closed, Buffer.alloc(1000, 1), 1000, 250);
       });
       expect(reply.text).toMatch(/^HTTP\/1\.1 401 /);
-      expect(answeredAfterMs).toBeLessThan(1500);
+      expect(answeredAfterMs).toBeLessThan(5000);
       expect(reply.closedAfterMs - answeredAfterMs).toBeGreaterThanOrEqual(1900);
       expect(reply.closedAfterMs).toBeLessThan(10_000);
     });

@@ -1,5 +1,6 @@
 import { ERRORS } from '@tus/utils';
 import { AppError, InsufficientStorage } from '../../errors';
+import { dependencyFailure } from '../../failures/dependencies';
 import { diskFailure } from '../../failures/disk';
 import type { Logger } from '../../logger';
 import type { UploadRequestScope } from './request-scope';
@@ -14,13 +15,14 @@ function isTusAnswer(err: unknown): err is TusAnswer {
 }
 
 /**
- * The AppError behind a failed tus request: our own (413 from the quota reservation, 507 from the space check)
- * or a full disk, which @tus/server would otherwise turn into a 500. A PATCH that ran out of space kept what
+ * The AppError behind a failed tus request: our own (413 from the quota reservation, 507 from the space check),
+ * a full disk or an unreachable dependency (503), which @tus/server would otherwise turn into a 500. A PATCH that ran out of space kept what
  * reached the file, so its words say the upload can resume.
  */
 function knownFailure(method: string, err: unknown): AppError | null {
   if (err instanceof AppError) return err;
-  if (!diskFailure(err)) return null;
+  // A frozen or down Redis (the upload lock) or database: the same 503 as everywhere else.
+  if (!diskFailure(err)) return dependencyFailure(err);
   return method === 'PATCH'
     ? new InsufficientStorage(spaceMessages.ranOut, { cause: err })
     : new InsufficientStorage(undefined, { cause: err });

@@ -58,7 +58,14 @@ class RedisLock implements Lock {
     let delay = 20;
     let askedHolder = false;
     while (!signal.aborted && Date.now() < deadline) {
-      const ok = await this.locker.redis.set(this.key, this.token, 'PX', this.locker.ttlMs, 'NX');
+      const ok = await this.locker.redis
+        .set(this.key, this.token, 'PX', this.locker.ttlMs, 'NX')
+        .catch((err: unknown) => {
+          // A SET that timed out on a frozen Redis still runs when it resumes: the delete queued behind
+          // it takes back that lock, which nobody would hold for its whole TTL otherwise.
+          void this.locker.redis.eval(RELEASE, 1, this.key, this.token).catch(() => undefined);
+          throw err;
+        });
       if (ok === 'OK') {
         this.locker.holders.set(this.id, requestRelease);
         this.renewal = setInterval(() => void this.extend(), this.locker.ttlMs / 3);

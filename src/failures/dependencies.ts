@@ -1,3 +1,4 @@
+import { ConnectionError, TimeoutError } from 'sequelize';
 import { ServiceUnavailable, type AppError } from '../errors';
 import { QUERY_DEADLINE_ERROR } from '../models/sql/query-deadline';
 
@@ -67,7 +68,9 @@ interface Failure {
 function dependencyOf(e: Failure): Dependency | null {
   const name = typeof e.name === 'string' ? e.name : '';
   const message = typeof e.message === 'string' ? e.message : '';
-  if (SEQUELIZE_UNREACHABLE.has(name)) return 'database';
+  // By class too: subclasses with names of their own (the SQLite write queue's timeout) are still these.
+  if (SEQUELIZE_UNREACHABLE.has(name) || e instanceof ConnectionError || e instanceof TimeoutError)
+    return 'database';
   if (name.startsWith('Sequelize')) {
     const driver = (e.parent ?? e.original) as Failure | undefined;
     if (typeof driver?.code === 'string' && DRIVER_LINK_CODES.has(driver.code)) return 'database';

@@ -14,6 +14,7 @@ import { ServiceUnavailable } from '../../../src/errors';
 import { dependencyFailure, dependencyMessages } from '../../../src/failures/dependencies';
 import { classifyFailure } from '../../../src/failures';
 import { QueryDeadlineExceeded } from '../../../src/models/sql/query-deadline';
+import { WriteQueueTimeout } from '../../../src/models/sql/write-queue';
 
 /** A mysql2-like driver error, as Sequelize keeps it in `parent`. */
 function driverError(code: string, message = code) {
@@ -31,6 +32,11 @@ describe('dependencyFailure', () => {
     ['database', 'a handshake that timed out', new ConnectionError(driverError('ETIMEDOUT'))],
     ['database', 'a lock or busy timeout', new TimeoutError(driverError('SQLITE_BUSY'))],
     ['database', 'a query past its deadline', new QueryDeadlineExceeded(5000)],
+    [
+      'database',
+      'a subclass named its own way (SQLite write queue)',
+      new WriteQueueTimeout(10_000),
+    ],
     [
       'database',
       'a lost connection under a query',

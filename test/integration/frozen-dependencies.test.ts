@@ -104,6 +104,9 @@ describe('a frozen or stopped Redis (sessions, sign-in limits)', () => {
     );
     expect503(signIn, 'Depot cannot reach its session store (Redis) right now.');
     expect(signIn.res.headers['content-type']).toMatch(/text\/html/);
+    // A new visitor's sign-in page needs a session (its CSRF token) saved in Redis.
+    const form = await timed(request(t.server).get('/login').set('Accept', 'text/html'));
+    expect503(form, 'Depot cannot reach its session store (Redis) right now.');
     const api = await timed(
       request(t.server)
         .post('/api/auth/token')

@@ -126,6 +126,27 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
       await createUpload(t, otherAuth, 11);
     });
 
+    it('reserves the quota at creation: of 10 parallel creations, exactly those that fit get 201, the rest 413 and nothing', async () => {
+      const partials = () => fs.readdirSync(`${t.uploadDir}/.uploads`).length;
+      await createUpload(t, auth, 0); // the partial directory exists from here on
+      const before = { rows: await t.deps.models.Upload.count(), partials: partials() };
+      const size = QUOTA / 6;
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          request(t.server)
+            .post('/api/uploads/')
+            .set(TUS)
+            .set('Authorization', auth)
+            .set('Upload-Length', String(size))
+            .then((res) => res.status),
+        ),
+      );
+      expect(statuses.filter((status) => status === 201)).toHaveLength(6);
+      expect(statuses.filter((status) => status === 413)).toHaveLength(4);
+      expect(await t.deps.models.Upload.count()).toBe(before.rows + 6);
+      expect(partials()).toBe(before.partials + 6);
+    });
+
     it('answers 412 without Tus-Resumable, or with a version it does not speak', async () => {
       await request(t.server)
         .post('/api/uploads/')

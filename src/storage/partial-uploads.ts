@@ -102,10 +102,10 @@ export class PartialUploads {
    * before `position` was written before the sync began, so once it succeeds they are on disk: `synced` hears
    * of it (the durable offset a crash falls back to).
    */
-  private flush(id: string, position: number, synced?: (durable: number) => void): void {
-    // Syncs occupy libuv's small thread pool: never let them crowd out the writes. A skipped sync is made
-    // up by the next one of this upload, SYNC_EVERY_BYTES later.
-    if (this.flushing >= MAX_BACKGROUND_FLUSHES) return;
+  private flush(id: string, position: number, synced?: (durable: number) => void): boolean {
+    // Syncs occupy libuv's small thread pool: never let them crowd out the writes. A sync refused here is
+    // asked for again after the sink's next write.
+    if (this.flushing >= MAX_BACKGROUND_FLUSHES) return false;
     this.flushing += 1;
     void fsp
       .open(this.pathFor(id), 'r')
@@ -115,6 +115,7 @@ export class PartialUploads {
       .finally(() => {
         this.flushing -= 1;
       });
+    return true;
   }
 
   /** Cuts the file back to `length` bytes (a chunk whose checksum did not match is forgotten). */

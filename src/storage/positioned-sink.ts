@@ -6,10 +6,10 @@ const HIGH_WATER_MARK = 4 * 1024 * 1024;
 
 /**
  * Writes a stream into an open file from `position` on, batching queued chunks into one writev, and calls
- * `flushInBackground(position)` each time another `syncEvery` bytes of the file are written, so the data reaches the
- * disk while the upload runs and the final fsync at completion has little left to do. `written`, when
- * given, hears of every range that reached the file (the next write waits for it). The handle stays open:
- * its owner closes it.
+ * `flushInBackground(position)` each time another `syncEvery` bytes of the file are written (it answers
+ * whether a sync started), so the data reaches the disk while the upload runs and the final fsync at
+ * completion has little left to do. `written`, when given, hears of every range that reached the file (the
+ * next write waits for it). The handle stays open: its owner closes it.
  */
 export class PositionedSink extends Writable {
   private nextSyncAt: number;
@@ -18,7 +18,7 @@ export class PositionedSink extends Writable {
     private readonly handle: FileHandle,
     private position: number,
     private readonly syncEvery: number,
-    private readonly flushInBackground: (position: number) => void,
+    private readonly flushInBackground: (position: number) => boolean,
     private readonly written?: (position: number, length: number) => Promise<void>,
   ) {
     super({ highWaterMark: HIGH_WATER_MARK });
@@ -47,10 +47,10 @@ export class PositionedSink extends Writable {
       if (this.written && bytesWritten > 0) await this.written(start, bytesWritten);
       pending = remainder(pending, bytesWritten);
     }
-    if (this.position >= this.nextSyncAt) {
+    // A sync that could not start now (another one is running) is tried again after the next write, not
+    // `syncEvery` bytes later: the durable offset of a crash should lag by one interval at most.
+    if (this.position >= this.nextSyncAt && this.flushInBackground(this.position))
       this.nextSyncAt = (Math.floor(this.position / this.syncEvery) + 1) * this.syncEvery;
-      this.flushInBackground(this.position);
-    }
   }
 }
 

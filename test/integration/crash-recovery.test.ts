@@ -167,5 +167,8 @@ describe.each(DATABASES)('kill -9 of a running server (%s)', (db) => {
     expect(row?.sha256).toBe(sha256(content));
     expect(row?.size).toBe(PATCH_BYTES);
     expect(sha256(fs.readFileSync(t.deps.storage.pathFor(row!.storageKey)))).toBe(sha256(content));
+    // No partial, no temp file: only the content of the finished upload.
+    expect(leftovers(t.uploadDir)).toEqual([path.join(id.slice(0, 2), id)]);
+    expect(walkFiles(path.join(t.uploadDir, '.uploads'))).toEqual([]);
   });
 });

@@ -36,8 +36,8 @@ export interface UploadRepository {
   untouchedSince(before: Date, limit: number): Promise<UploadRecord[]>;
   /** Uploads whose last byte arrived but which are not yet files (an interrupted completion). */
   unfinished(limit: number): Promise<UploadRecord[]>;
-  /** Bytes the owner has announced in uploads that are not files yet. */
-  pendingBytes(ownerId: string, transaction?: Transaction): Promise<number>;
+  /** Bytes the owner has announced in uploads that are not files yet (leaving out the uploads `except`). */
+  pendingBytes(ownerId: string, transaction?: Transaction, except?: string[]): Promise<number>;
   /** Bytes every upload still receiving may yet send (declared size minus offset): space the disk owes them. */
   promisedBytes(): Promise<number>;
   /** Which of `ids` are uploads that are not files yet (their content must not be taken for an orphan). */
@@ -153,9 +153,13 @@ export function createUploadRepository(model: UploadModel): UploadRepository {
       });
       return rows.map(toRecord);
     },
-    async pendingBytes(ownerId, transaction) {
+    async pendingBytes(ownerId, transaction, except = []) {
       const total = await model.sum('size', {
-        where: { ownerId, status: { [Op.ne]: 'done' } },
+        where: {
+          ownerId,
+          status: { [Op.ne]: 'done' },
+          ...(except.length ? { id: { [Op.notIn]: except } } : {}),
+        },
         transaction,
       });
       return Number(total ?? 0);

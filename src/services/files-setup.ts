@@ -29,6 +29,7 @@ export function createFilesFeature(deps: {
   config: Config;
 }): FilesFeature {
   const cleanup = createContentCleanup(deps.storage, deps.logger);
+  const uploads = createUploadRepository(deps.models.Upload);
   const service = createFileService({
     sequelize: deps.sequelize,
     files: createFileRepository(deps.models.File, deps.models.User),
@@ -39,11 +40,13 @@ export function createFilesFeature(deps: {
       maxUploadBytes: deps.config.maxUploadBytes,
       userQuotaBytes: deps.config.userQuotaBytes,
     },
+    reservedBytes: (ownerId, except, transaction) =>
+      uploads.pendingBytes(ownerId, transaction, except),
   });
   const sweep = createStorageSweep({
     sweepTemp: () => deps.storage.sweepTemp(),
     storedKeys: (before) => storedKeys(deps.storage, before),
-    uploads: createUploadRepository(deps.models.Upload),
+    uploads,
     files: service,
     logger: deps.logger,
   });

@@ -1,4 +1,4 @@
-import type { Sequelize } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import { Forbidden, NotFound, PayloadTooLarge } from '../errors';
 import { sanitizeFileName } from '../lib/file-name';
 import { isWellFormedId } from '../lib/ids';
@@ -88,6 +88,8 @@ export interface FileServiceDeps {
   cleanup: ContentCleanup;
   logger: Logger;
   limits: { maxUploadBytes: number; userQuotaBytes: number };
+  /** Quota held by the owner's unfinished resumable uploads, other than `except` (the ones registering now). */
+  reservedBytes?(ownerId: string, except: string[], transaction: Transaction): Promise<number>;
 }
 
 /** Builds the file service. */
@@ -115,13 +117,19 @@ export function createFileService(deps: FileServiceDeps): FileService {
   async function insert(inputs: Registration[]): Promise<FileRecord[]> {
     const rows = inputs.map(toRow);
     const total = rows.reduce((sum, row) => sum + row.size, 0);
+    const ids = rows.map((row) => row.id);
     await deps.sequelize.transaction(async (transaction) => {
       const ownerIds = [...new Set(rows.map((row) => row.ownerId))];
       for (const ownerId of ownerIds) {
         await files.lockOwner(ownerId, transaction);
         // Re-checked under the lock: two uploads racing each other cannot both fit into the last free bytes.
         const used = await files.usage(ownerId, transaction);
-        if (used + total > limits.userQuotaBytes)
+        // Unfinished resumable uploads reserved their share at creation: a form upload cannot take it.
+        const reserved =
+          limits.userQuotaBytes === Infinity
+            ? 0
+            : ((await deps.reservedBytes?.(ownerId, ids, transaction)) ?? 0);
+        if (used + reserved + total > limits.userQuotaBytes)
           throw new PayloadTooLarge(fileMessages.overQuota(limits.userQuotaBytes));
       }
       await files.createMany(rows, transaction);

@@ -126,6 +126,18 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
       await createUpload(t, otherAuth, 11);
     });
 
+    it('keeps the quota reserved by unfinished uploads from a form upload, so each of them still completes', async () => {
+      const uploads = [];
+      for (let i = 0; i < 3; i++) uploads.push(await createUpload(t, auth, MAX));
+      const res = await request(t.server)
+        .post('/api/files')
+        .set('Authorization', auth)
+        .attach('file', randomBytes(MAX / 2), { filename: 'form.bin' })
+        .expect(413);
+      expect(res.body.detail).toMatch(/quota/);
+      for (const { url } of uploads) await patch(url, 0, randomBytes(MAX)).expect(204);
+    });
+
     it('reserves the quota at creation: of 10 parallel creations, exactly those that fit get 201, the rest 413 and nothing', async () => {
       const partials = () => fs.readdirSync(`${t.uploadDir}/.uploads`).length;
       await createUpload(t, auth, 0); // the partial directory exists from here on

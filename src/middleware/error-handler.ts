@@ -40,8 +40,14 @@ export function errorHandler(options: { exposeInternals: boolean }): Middleware 
         throw new AppError(404, 'NOT_FOUND', PAGE_WORDING[404]);
       }
     } catch (caught) {
-      // A known condition of the environment (full disk, dependency down) answers as itself, logged as a warning.
-      const known = caught instanceof AppError ? null : classifyFailure(caught);
+      // A known condition of the environment (full disk, dependency down) answers as itself, logged as a warning;
+      // so does a 503 or 507 a service found itself (the upload space check, a tus store failure).
+      const known =
+        caught instanceof AppError
+          ? [503, 507].includes(caught.status)
+            ? caught
+            : null
+          : classifyFailure(caught);
       const err = known ?? caught;
       const error = normalize(err, options.exposeInternals);
       if (known) ctx.state.log?.warn({ err: caught, status: known.status }, known.message);

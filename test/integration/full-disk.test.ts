@@ -142,6 +142,29 @@ describeAsRoot('a full UPLOAD_DIR (16 MiB tmpfs, %s)', (db) => {
     });
   });
 
+  describe('logs', () => {
+    it('record a full disk as a warning naming the cause, never as a server error', async () => {
+      const from = t.logs.length;
+      fill(MiB);
+      await request(t.server)
+        .post('/api/files')
+        .set('Authorization', auth)
+        .attach('file', randomBytes(2 * MiB), { filename: 'big.bin' })
+        .expect(507);
+      const { url } = await createUpload(t, auth, 64 * 1024);
+      fill(0);
+      await patchUpload(t.server, url, 0, randomBytes(64 * 1024), auth).expect(507);
+      const lines = t.logs.slice(from);
+      expect(lines.filter((line) => Number(line.level) >= 50)).toEqual([]);
+      const warnings = lines.filter((line) => line.level === 40 && line.status === 507);
+      expect(warnings).toHaveLength(2);
+      expect(warnings.map((line) => line.msg)).toEqual([
+        expect.stringMatching(/no storage space left for an upload of 2 MiB/),
+        expect.stringMatching(/ran out of storage space/),
+      ]);
+    });
+  });
+
   describe('everything else', () => {
     it('keeps serving downloads, pages and other users while the disk is full', async () => {
       const { user } = await buildUser(t);

@@ -47,7 +47,8 @@ export function tusFailure(
     log.error({ err }, 'resumable upload request failed');
     return { status_code: 500, body: 'Internal server error.\n' };
   }
-  if (known.status >= 500) log.warn({ err, status: known.status }, known.message);
+  // With a scope the controller throws it and the error handler logs it (a 503 or 507 as a warning).
   if (scope) scope.failure = known;
+  else if (known.status >= 500) log.warn({ err, status: known.status }, known.message);
   return { status_code: known.status, body: `${known.message}\n` };
 }

@@ -1,30 +1,54 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 
 /**
  * Who writes a temp file under UPLOAD_DIR/.tmp, and whether that writer is gone. Several Depot processes
- * (on one host or several) may share UPLOAD_DIR, so a temp file's name carries its writer: host, pid and a
- * random part chosen at start (a restarted process that gets the same pid, as in a container, is another
- * owner). Each live process also touches a heartbeat file of its own (see TempJanitor).
+ * (on one host or several) may share UPLOAD_DIR, so a temp file's name carries its writer: where its pid
+ * means something, the pid, and a random part chosen at start (a restarted process that gets the same pid
+ * is another owner). Each live process also touches a heartbeat file of its own (see TempJanitor).
  */
 
-/** `<host>.<pid>.<nonce>`; the host keeps only [A-Za-z0-9-] so the name splits on dots. */
+/** `<space>.<pid>.<nonce>`; the space keeps only [A-Za-z0-9-] so the name splits on dots. */
 export interface OwnerTag {
+  /** The host name plus a digest of the kernel boot and pid namespace: where `pid` can be checked. */
   host: string;
   pid: number;
   tag: string;
 }
 
-const HOST =
-  os
-    .hostname()
-    .replace(/[^A-Za-z0-9-]/g, '-')
-    .slice(0, 64) || 'host';
+function readOrEmpty(read: () => string): string {
+  try {
+    return read().trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Two processes can judge each other's pids only in the same pid namespace of the same boot: same host name
+ * is not enough (containers, machines named alike on shared storage). Where /proc cannot tell, the host name
+ * alone (every other case falls back to heartbeats).
+ */
+function processSpace(): string {
+  const host =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9-]/g, '-')
+      .slice(0, 48) || 'host';
+  const boot = readOrEmpty(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
+  const pidNamespace = readOrEmpty(() => fs.readlinkSync('/proc/self/ns/pid'));
+  if (!boot || !pidNamespace) return host;
+  const digest = createHash('sha256').update(`${boot}\n${pidNamespace}`).digest('hex');
+  return `${host}-${digest.slice(0, 12)}`;
+}
+
+const SPACE = processSpace();
 
 /** This process's tag: one per process, because the liveness test below is per process. */
 export const PROCESS_OWNER: OwnerTag = (() => {
-  const tag = `${HOST}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  return { host: HOST, pid: process.pid, tag };
+  const tag = `${SPACE}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  return { host: SPACE, pid: process.pid, tag };
 })();
 
 const TEMP_NAME = /^([A-Za-z0-9-]{1,64})\.(\d{1,10})\.([0-9a-f]{8})\.[0-9a-f-]{36}\.part$/;
@@ -77,9 +101,9 @@ export function ownerOfHeartbeat(name: string): OwnerTag | null {
 }
 
 /**
- * 'self' for this process, 'dead' when the owner provably is gone (same host, and its pid is not running or
- * is now ours), 'unknown' otherwise (another host, or a running pid that may be another Depot): then only
- * its heartbeat can tell.
+ * 'self' for this process, 'dead' when the owner provably is gone (same pid space, and its pid is not running
+ * or is now ours), 'unknown' otherwise (another host or container, or a running pid that may be another
+ * Depot): then only its heartbeat can tell.
  */
 export function ownerState(owner: OwnerTag): 'self' | 'dead' | 'unknown' {
   if (owner.tag === PROCESS_OWNER.tag) return 'self';

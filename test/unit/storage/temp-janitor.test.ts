@@ -41,6 +41,18 @@ describe('temp file owners', () => {
       'unknown',
     );
   });
+
+  it('never judges a pid of another pid namespace or boot, even under the same host name', () => {
+    const hostOnly = os
+      .hostname()
+      .replace(/[^A-Za-z0-9-]/g, '-')
+      .slice(0, 48);
+    expect(PROCESS_OWNER.host.startsWith(`${hostOnly}-`)).toBe(true);
+    const pid = deadPid();
+    expect(ownerState({ host: hostOnly, pid, tag: `${hostOnly}.${pid}.${nonce()}` })).toBe(
+      'unknown',
+    );
+  });
 });
 
 describe('TempJanitor', () => {

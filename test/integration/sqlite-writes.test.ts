@@ -91,6 +91,38 @@ describe('SQLite writes (one in-process writer queue)', () => {
     expect((await counter().findByPk('total'))!.get('value')).toBe(9);
   });
 
+  it('runs every transaction on one connection kept open, and replaces it after a commit that failed', async () => {
+    const manager = sequelize.connectionManager as unknown as {
+      connections: Record<string, unknown>;
+    };
+    for (let n = 0; n < 3; n += 1)
+      await sequelize.transaction((transaction) =>
+        counter().update({ value: n }, { where: { id: 'total' }, transaction }),
+      );
+    const writer = manager.connections.writer;
+    expect(writer).toBeDefined();
+    expect(Object.keys(manager.connections).sort()).toEqual(['default', 'writer']);
+
+    // A deferred foreign key fails at COMMIT and SQLite leaves that transaction open on its connection.
+    await sequelize.query('CREATE TABLE parents (id TEXT PRIMARY KEY)');
+    await sequelize.query(
+      'CREATE TABLE children (id TEXT, parent_id TEXT REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)',
+    );
+    await expect(
+      sequelize.transaction((transaction) =>
+        sequelize.query("INSERT INTO children VALUES ('c', 'missing')", { transaction }),
+      ),
+    ).rejects.toThrow(/FOREIGN KEY/);
+    expect(manager.connections.writer).not.toBe(writer);
+    await sequelize.transaction((transaction) =>
+      counter().update({ value: 5 }, { where: { id: 'total' }, transaction }),
+    );
+    expect((await counter().findByPk('total'))!.get('value')).toBe(5);
+    expect((await sequelize.query('SELECT COUNT(*) AS n FROM children', { plain: true }))!.n).toBe(
+      0,
+    );
+  });
+
   it('fails a write that waited past the bound with WriteQueueTimeout, and nothing of it is written', async () => {
     const bounded = createSqliteSequelize(path.join(dir, 'db.sqlite'), () => undefined, {
       busyTimeoutMs: 0,

@@ -38,6 +38,7 @@ export function createSqliteSequelize(
     transactionType: Transaction.TYPES.IMMEDIATE,
   });
   tuneConnections(sequelize, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
+  shareOneWriterConnection(sequelize);
   serializeWrites(
     sequelize,
     createWriteQueue({ maxWaitMs: options.maxWriteWaitMs ?? SQLITE_WRITE_WAIT_MS }),
@@ -48,6 +49,7 @@ export function createSqliteSequelize(
 interface SqliteConnection {
   configure(option: 'busyTimeout', ms: number): void;
   run(sql: string, callback: (err: Error | null) => void): void;
+  close(callback?: (err: Error | null) => void): void;
 }
 
 /**
@@ -73,6 +75,39 @@ function tuneConnections(sequelize: Sequelize, busyTimeoutMs: number): void {
       }
     }
     return connection;
+  };
+}
+
+const WRITER = 'writer';
+
+type ConnectionManager = {
+  getConnection(options?: { uuid?: string }): Promise<SqliteConnection>;
+  releaseConnection(connection: SqliteConnection): void;
+  destroyConnection(connection: SqliteConnection): Promise<void>;
+  connections: Record<string, SqliteConnection | undefined>;
+};
+
+/**
+ * Transactions take turns (serializeWrites), so they can all run on one connection kept open, instead of
+ * Sequelize's new connection per transaction (open, pragmas, close: five pool round trips each). A
+ * transaction whose commit or rollback failed leaves that connection in an unknown state: it is closed, and
+ * the next transaction opens a fresh one.
+ */
+function shareOneWriterConnection(sequelize: Sequelize): void {
+  const manager = sequelize.connectionManager as unknown as ConnectionManager;
+  const getConnection = manager.getConnection.bind(manager);
+  const releaseConnection = manager.releaseConnection.bind(manager);
+  const isWriter = (connection: SqliteConnection) => manager.connections[WRITER] === connection;
+  manager.getConnection = (options) =>
+    getConnection(
+      options?.uuid && options.uuid !== 'default' ? { ...options, uuid: WRITER } : options,
+    );
+  manager.releaseConnection = (connection) => {
+    if (!isWriter(connection)) releaseConnection(connection);
+  };
+  manager.destroyConnection = async (connection) => {
+    if (isWriter(connection)) delete manager.connections[WRITER];
+    await new Promise<void>((resolve) => connection.close(() => resolve()));
   };
 }
 

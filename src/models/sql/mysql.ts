@@ -7,6 +7,9 @@ export const DEFAULT_MYSQL_TIMEOUT_MS = 5_000;
 /**
  * Sequelize over MySQL/MariaDB. A frozen or unreachable server cannot hold a request: the handshake
  * (connectTimeout), the wait for a pooled connection (acquire) and each query are bounded by `timeoutMs`.
+ * Reads outside a transaction take their connections from a pool of their own (Sequelize's replication
+ * split, both sides on the same server), so a burst of upload transactions waiting on each other's row
+ * locks cannot hold every connection while page views wait behind them.
  */
 export function createMysqlSequelize(
   databaseUrl: string,
@@ -23,6 +26,7 @@ export function createMysqlSequelize(
       connectTimeout: timeoutMs,
     },
     define: { charset: 'utf8mb4', collate: 'utf8mb4_bin' },
+    replication: { read: [{}], write: {} },
     pool: { max: 10, min: 0, idle: 10_000, acquire: timeoutMs },
   });
   installQueryDeadline(sequelize, timeoutMs);

@@ -1,4 +1,5 @@
 /** The few errors the app throws on purpose; anything else is an unexpected 500. */
+import { tryAgainIn } from './lib/retry-wording';
 
 export interface AppErrorOptions {
   expose?: boolean;
@@ -76,7 +77,10 @@ export class PayloadTooLarge extends AppError {
 }
 
 export class TooManyRequests extends AppError {
-  constructor(retryAfterSeconds: number, message = 'Too many attempts. Try again later.') {
+  constructor(
+    retryAfterSeconds: number,
+    message = `Too many attempts. ${tryAgainIn(retryAfterSeconds)}`,
+  ) {
     super(429, 'TOO_MANY_REQUESTS', message, {
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
     });

@@ -96,4 +96,20 @@ describe.each(LIMITERS)('429 pages keep their form and say when (%s limiter)', (
       await guest.get(`/s/${token}/download`).expect(303);
     });
   });
+
+  describe('POST /api/auth/token after too many failures', () => {
+    it('answers a 429 problem with Retry-After that says when to try again', async () => {
+      const { user } = await buildUser(t);
+      const attempt = (password: string) =>
+        request(t.server).post('/api/auth/token').send({ username: user.username, password });
+      for (let i = 0; i < FAILED_ATTEMPTS_ALLOWED; i += 1)
+        await attempt(`wrong-${i}-password`).expect(401);
+      const res = await attempt('correct horse battery').expect(429);
+      const retryAfter = Number(res.headers['retry-after']);
+      expect(res.type).toBe('application/problem+json');
+      expect(res.body.detail).toBe(
+        `Too many attempts. Try again in ${minutesOf(retryAfter)} minutes.`,
+      );
+    });
+  });
 });

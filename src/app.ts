@@ -5,8 +5,10 @@ import compose from 'koa-compose';
 import type { AppDeps } from './deps';
 import { apiAuth } from './middleware/api-auth';
 import { bodyTimeout } from './middleware/body-timeout';
+import { privateByDefault } from './middleware/cache-control';
 import { csrfProtection } from './middleware/csrf';
 import { sessionUser } from './middleware/current-user';
+import { isParserError } from './failures';
 import { errorHandler } from './middleware/error-handler';
 import { isClientGone, requestContext } from './middleware/request-context';
 import { securityHeaders } from './middleware/security-headers';
@@ -42,6 +44,8 @@ export function createApp(deps: AppDeps): Koa {
   // Each 5xx is logged once, here, with its request id; 4xx are the client's business.
   app.on('error', (err: Error & { status?: number }, ctx?: Koa.Context) => {
     if (err.status && err.status < 500) return;
+    // Bytes that are not HTTP are the client's fault, whatever the state of its socket (never the raw packet).
+    if (isParserError(err)) return;
     // A client that went away mid-request is no server fault: its access line says aborted, at info.
     if (ctx && isClientGone(err) && !ctx.res.writableFinished && ctx.req.socket?.destroyed) return;
     const log = ctx?.state?.log ?? logger;
@@ -52,6 +56,7 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   app
+    .use(privateByDefault())
     .use(errorHandler({ exposeInternals: config.env === 'development' }))
     .use(requestContext(logger, deps.metrics, { trustIncomingId: config.trustProxy }))
     .use(securityHeaders())

@@ -11,6 +11,7 @@ import { sessionUser } from './middleware/current-user';
 import { isParserError } from './failures';
 import { errorHandler } from './middleware/error-handler';
 import { isClientGone, requestContext } from './middleware/request-context';
+import { trustedProxyAddresses } from './middleware/proxy-trust';
 import { securityHeaders } from './middleware/security-headers';
 import { sessions } from './middleware/session';
 import { fingerprintedAssets, staticFiles } from './middleware/static-assets';
@@ -19,6 +20,8 @@ import { createRoutes } from './routes';
 
 export const PRODUCT_NAME = 'Depot';
 const ROOT_DIR = path.resolve(__dirname, '..');
+
+const noop: Middleware = (_ctx, next) => next();
 
 const isApi = (p: string) => p === '/api' || p.startsWith('/api/');
 
@@ -38,7 +41,16 @@ function forApi(apiOnly: boolean, middleware: Middleware): Middleware {
 /** Builds the Koa app from its dependencies: no I/O, no environment, no listening. */
 export function createApp(deps: AppDeps): Koa {
   const { config, logger } = deps;
-  const app = new Koa({ keys: config.appKeys, proxy: config.trustProxy, env: config.env });
+  // With N trusted hops, ctx.ip is the N-th X-Forwarded-For entry from the right: the one the outermost
+  // trusted proxy wrote. Entries left of it are the client's own words and never count.
+  const app = new Koa({
+    keys: config.appKeys,
+    proxy: config.trustProxy,
+    maxIpsCount: config.proxy.hops,
+    env: config.env,
+  });
+  if (config.proxy.deprecatedTrue)
+    logger.warn('TRUST_PROXY=true is deprecated: it means 1 trusted proxy hop; set TRUST_PROXY=1');
   installRenderer(app, deps.views, { productName: PRODUCT_NAME });
 
   // Each 5xx is logged once, here, with its request id; 4xx are the client's business.
@@ -58,6 +70,7 @@ export function createApp(deps: AppDeps): Koa {
   app
     .use(privateByDefault())
     .use(errorHandler({ exposeInternals: config.env === 'development' }))
+    .use(config.proxy.addresses.length ? trustedProxyAddresses(config.proxy.addresses) : noop)
     .use(requestContext(logger, deps.metrics, { trustIncomingId: config.trustProxy }))
     .use(securityHeaders())
     .use(fingerprintedAssets(deps.assets))

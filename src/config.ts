@@ -1,4 +1,5 @@
 import path from 'node:path';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { parseDuration, parseSize } from './lib/units';
 
@@ -22,7 +23,10 @@ export interface Config {
   /** Infinity when unlimited. */
   userQuotaBytes: number;
   sessionTtlMs: number;
+  /** True when any reverse proxy is trusted (proxy.hops > 0 or proxy.addresses). */
   trustProxy: boolean;
+  /** Which proxies' X-Forwarded-For entries count (TRUST_PROXY; README, "Behind a reverse proxy"). */
+  proxy: ProxyTrust;
   /** Bearer token that opens /metrics to clients other than loopback; null: loopback only. */
   metricsToken: string | null;
   wechat: { appId: string | null; secret: string | null; apiBase: string };
@@ -33,6 +37,17 @@ export interface Config {
   activityTtlDays: number;
   /** How long a client or a dependency may keep a request waiting (README, Operations). */
   timeouts: TimeoutSettings;
+}
+
+/**
+ * The proxies Depot believes: the right-most `hops` entries of X-Forwarded-For, or (when `addresses` is
+ * not empty) every entry from the right while it is one of these addresses or CIDRs (proxy-addr).
+ * `deprecatedTrue`: set as `true`, the old spelling of 1.
+ */
+export interface ProxyTrust {
+  hops: number;
+  addresses: string[];
+  deprecatedTrue: boolean;
 }
 
 /** Bounds in milliseconds: request head, body idle, non-upload body total, each database/Redis call. */
@@ -92,11 +107,31 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
-const bool = z
-  .string()
-  .transform((text) => text.trim().toLowerCase())
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
-  .transform((text) => ['true', '1', 'yes'].includes(text));
+const MAX_PROXY_HOPS = 10;
+
+/** TRUST_PROXY: false/0 (none), a number of hops, true (deprecated: 1 hop), or a list of addresses/CIDRs. */
+const proxyTrust = z.string().transform((raw, ctx): ProxyTrust => {
+  const text = raw.trim().toLowerCase();
+  if (['false', 'no', '0'].includes(text)) return { hops: 0, addresses: [], deprecatedTrue: false };
+  if (['true', 'yes'].includes(text)) return { hops: 1, addresses: [], deprecatedTrue: true };
+  if (/^\d+$/.test(text) && Number(text) <= MAX_PROXY_HOPS)
+    return { hops: Number(text), addresses: [], deprecatedTrue: false };
+  const addresses = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  try {
+    if (!addresses.length || /^\d+$/.test(text)) throw new Error('not a list');
+    proxyaddr.compile(addresses);
+    return { hops: 0, addresses, deprecatedTrue: false };
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be false, a number of proxy hops (1 to ${MAX_PROXY_HOPS}) or a comma-separated list of proxy addresses or CIDRs such as 10.0.0.0/8,::1`,
+    });
+    return z.NEVER;
+  }
+});
 
 const intRange = (min: number, max: number) =>
   z
@@ -154,7 +189,7 @@ const schema = z.object({
     })
     .default(Infinity),
   SESSION_TTL: duration('7d').default(7 * 86_400_000),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: proxyTrust.default({ hops: 0, addresses: [], deprecatedTrue: false }),
   METRICS_TOKEN: z
     .string()
     .min(MIN_METRICS_TOKEN_CHARS, {
@@ -237,7 +272,8 @@ export function loadConfig(
     maxFormFiles: vars.MAX_FORM_FILES,
     userQuotaBytes: vars.USER_QUOTA_BYTES,
     sessionTtlMs: vars.SESSION_TTL,
-    trustProxy: vars.TRUST_PROXY,
+    trustProxy: vars.TRUST_PROXY.hops > 0 || vars.TRUST_PROXY.addresses.length > 0,
+    proxy: vars.TRUST_PROXY,
     metricsToken: vars.METRICS_TOKEN ?? null,
     wechat: {
       appId: vars.WECHAT_APPID ?? null,

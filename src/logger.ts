@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { serializeLoggedError } from './lib/log-error';
 
 export type { Logger };
 
@@ -67,6 +68,8 @@ export function createLogger(
       level: options.level,
       base: undefined,
       redact: { paths: REDACT, censor: '[redacted]' },
+      // Errors keep only allowed fields: never a raw packet, headers, a request or a body (see log-error.ts).
+      serializers: { err: serializeLoggedError, error: serializeLoggedError },
       timestamp: cachedIsoTime(),
     },
     destination,

@@ -2,6 +2,8 @@ import type { AppError } from '../errors';
 import { dependencyFailure } from './dependencies';
 import { diskFailure } from './disk';
 
+export { isParserError, protocolFailure } from './protocol';
+
 /**
  * Known conditions of the server's environment, turned into the AppError a client should see (503, 507)
  * instead of a generic 500. The error middleware asks this before anything else.

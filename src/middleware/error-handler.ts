@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../errors';
-import { classifyFailure } from '../failures';
+import { classifyFailure, protocolFailure } from '../failures';
 import { wantsJson } from './negotiate';
 
 interface NormalizedError {
@@ -40,6 +40,13 @@ export function errorHandler(options: { exposeInternals: boolean }): Middleware 
         throw new AppError(404, 'NOT_FOUND', PAGE_WORDING[404]);
       }
     } catch (caught) {
+      const malformed = protocolFailure(caught);
+      if (malformed) {
+        // The client's bytes, not a server fault: at info, and only the parser's code (no raw packet).
+        ctx.state.log?.info({ code: (caught as { code: string }).code }, 'malformed request');
+        respond(ctx, normalize(malformed, options.exposeInternals));
+        return;
+      }
       // A known condition of the environment (full disk, dependency down) answers as itself, logged as a warning;
       // so does a 503 or 507 a service found itself (the upload space check, a tus store failure).
       const known =

@@ -34,6 +34,17 @@ export async function createUpload(
   return { id: url.split('/').pop() as string, url };
 }
 
+/** The headers of a tus PATCH of `length` bytes at `offset`, for a request whose body a test streams by hand. */
+export function patchHeaders(auth: string, offset: number, length: number): Record<string, string> {
+  return {
+    ...TUS,
+    Authorization: auth,
+    'Content-Type': OCTETS,
+    'Upload-Offset': String(offset),
+    'Content-Length': String(length),
+  };
+}
+
 /** A PATCH of `body` at `offset` to the upload at `url` (call .expect on it). */
 export function patchUpload(
   target: Parameters<typeof request>[0],

@@ -29,3 +29,18 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
+
+/** The headers of a form upload to the API whose body streams in chunks, its length unknown beforehand. */
+export function chunkedFormHeaders(auth: string, boundary: string): Record<string, string> {
+  return {
+    Authorization: auth,
+    'Content-Type': `multipart/form-data; boundary=${boundary}`,
+    'Transfer-Encoding': 'chunked',
+  };
+}
+
+/** The start of a multipart body: the part headers of the field `file` (with a Content-Type if one is given). */
+export function filePartHead(boundary: string, filename: string, contentType?: string): string {
+  const type = contentType ? `Content-Type: ${contentType}\r\n` : '';
+  return `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n${type}\r\n`;
+}

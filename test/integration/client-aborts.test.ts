@@ -7,7 +7,7 @@ import request from 'supertest';
 import { bearer, buildUser } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
-import { createUpload, OCTETS, partialPath, TUS } from '../helpers/tus';
+import { createUpload, partialPath, patchHeaders, TUS } from '../helpers/tus';
 
 jest.setTimeout(60_000);
 
@@ -128,13 +128,7 @@ describe.each(DATABASES)('a client that goes away (%s)', (db) => {
         path: url,
         method: 'PATCH',
         agent: false,
-        headers: {
-          ...TUS,
-          Authorization: auth,
-          'Content-Type': OCTETS,
-          'Upload-Offset': '0',
-          'Content-Length': String(size),
-        },
+        headers: patchHeaders(auth, 0, size),
       });
       req.on('error', () => undefined);
       req.write(randomBytes(size / 2));

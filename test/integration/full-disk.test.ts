@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,13 +8,12 @@ import request from 'supertest';
 import { bearer, buildUser, signedInAgent } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
-import { storeFile } from '../helpers/stored-files';
+import { sha256, storeFile } from '../helpers/stored-files';
 import { createUpload, partialPath, patchUpload, TUS } from '../helpers/tus';
-import { walkFiles } from '../helpers/upload-checks';
+import { chunkedFormHeaders, filePartHead, walkFiles } from '../helpers/upload-checks';
 
 const MiB = 1024 * 1024;
 const FILLER = 'filler.bin';
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 // Mounting a tmpfs needs root (this machine and CI run as root).
 const isRoot = process.getuid?.() === 0;
@@ -84,11 +83,7 @@ describeAsRoot('a full UPLOAD_DIR (16 MiB tmpfs, %s)', (db) => {
             port: (server.address() as AddressInfo).port,
             method: 'POST',
             path: '/api/files',
-            headers: {
-              Authorization: auth,
-              'Content-Type': `multipart/form-data; boundary=${boundary}`,
-              'Transfer-Encoding': 'chunked',
-            },
+            headers: chunkedFormHeaders(auth, boundary),
           },
           (res) => {
             res.resume();
@@ -96,9 +91,7 @@ describeAsRoot('a full UPLOAD_DIR (16 MiB tmpfs, %s)', (db) => {
           },
         );
         req.on('error', reject);
-        req.write(
-          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n`,
-        );
+        req.write(filePartHead(boundary, 'a.bin'));
         req.write(randomBytes(3 * MiB));
         req.end(`\r\n--${boundary}--\r\n`);
       });

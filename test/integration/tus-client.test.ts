@@ -6,7 +6,7 @@ import { Upload } from 'tus-js-client';
 import { startServer, type RunningServer } from '../e2e/helpers/server';
 import { bearer, buildUser } from '../helpers/agents';
 import { DATABASES } from '../helpers/databases';
-import { OCTETS, TUS, createUpload, partialPath, patchUpload, sha256 } from '../helpers/tus';
+import { TUS, createUpload, partialPath, patchHeaders, patchUpload, sha256 } from '../helpers/tus';
 
 const CONFIGS = DATABASES.flatMap((db) => [
   { db, redis: false },
@@ -29,13 +29,7 @@ function slowPatch(url: string, auth: string, body: Buffer, pause: number): Prom
       url,
       {
         method: 'PATCH',
-        headers: {
-          ...TUS,
-          Authorization: auth,
-          'Content-Type': OCTETS,
-          'Upload-Offset': '0',
-          'Content-Length': String(body.length),
-        },
+        headers: patchHeaders(auth, 0, body.length),
       },
       (res) => {
         res.resume();
@@ -152,13 +146,7 @@ describe.each(CONFIGS)('tus-js-client against a listening server (%o)', ({ db, r
     const req = http.request(`${server.baseUrl}${url}`, {
       method: 'PATCH',
       agent: false,
-      headers: {
-        ...TUS,
-        Authorization: auth,
-        'Content-Type': OCTETS,
-        'Upload-Offset': '0',
-        'Content-Length': String(size),
-      },
+      headers: patchHeaders(auth, 0, size),
     });
     req.on('error', () => undefined);
     req.write(data.subarray(0, size / 2));

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { makeTempDir } from './databases';
+import { freePort, waitUntil } from './depot-process';
 
 /** A server process of the test's own, to freeze (SIGSTOP), thaw, kill and start again. */
 export interface PrivateServer {
@@ -18,24 +19,6 @@ export interface PrivateServer {
   restart(): Promise<void>;
   /** Kills it and removes its data; safe to call in afterAll whatever state it is in. */
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitUntil(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} did not start within ${ms} ms`);
 }
 
 function redisAnswers(port: number): Promise<boolean> {
@@ -72,6 +55,8 @@ function control(
   answers: () => Promise<boolean>,
   fields: { port: number; url: string; name: string; dataDir: string },
 ): PrivateServer & { ready: Promise<void> } {
+  // A server still starting refuses connections or fails the handshake: that is "not yet", not an error.
+  const answering = () => answers().catch(() => false);
   let child = start();
   const signal = (name: NodeJS.Signals) => {
     if (child.exitCode === null && child.pid) process.kill(child.pid, name);
@@ -85,14 +70,14 @@ function control(
   return {
     port: fields.port,
     url: fields.url,
-    ready: waitUntil(answers, fields.name),
+    ready: waitUntil(answering, fields.name),
     freeze: () => signal('SIGSTOP'),
     thaw: () => signal('SIGCONT'),
     kill,
     async restart() {
       await kill();
       child = start();
-      await waitUntil(answers, fields.name);
+      await waitUntil(answering, fields.name);
     },
     async stop() {
       await kill();

@@ -1,22 +1,21 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import request from 'supertest';
 import { bearer, buildUser } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
-import { startChildDepot, type ChildDepot } from '../helpers/child-depot';
 import { DATABASES } from '../helpers/databases';
-import { OCTETS, TUS, tusMetadata } from '../helpers/tus';
-import { eventually, walkFiles } from '../helpers/upload-checks';
+import { sha256 } from '../helpers/stored-files';
+import { startDepot, TEST_ENV, type DepotProcess } from '../helpers/depot-process';
+import { patchHeaders, patchUpload, TUS, tusMetadata } from '../helpers/tus';
+import { chunkedFormHeaders, eventually, filePartHead, walkFiles } from '../helpers/upload-checks';
 
 jest.setTimeout(240_000);
 
 const MiB = 1024 * 1024;
 /** Larger than two of the partial files' 64 MiB sync intervals, so a crash mid-PATCH has a synced stretch behind it. */
 const PATCH_BYTES = 160 * MiB;
-
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** Writes `chunk` and waits for the socket to take it (back-pressure), or rejects when the request failed. */
 function write(req: http.ClientRequest, chunk: Buffer): Promise<void> {
@@ -52,13 +51,14 @@ function leftovers(uploadDir: string): string[] {
 
 describe.each(DATABASES)('kill -9 of a running server (%s)', (db) => {
   let t: TestApp;
-  let depot: ChildDepot | null = null;
+  let depot: DepotProcess | null = null;
   let auth: string;
   const secrets = {
     APP_KEYS: randomBytes(32).toString('base64url'),
     JWT_SECRET: randomBytes(32).toString('base64url'),
   };
   const childEnv = () => ({
+    ...TEST_ENV,
     ...secrets,
     DATABASE_URL: t.databaseUrl,
     UPLOAD_DIR: t.uploadDir,
@@ -79,24 +79,14 @@ describe.each(DATABASES)('kill -9 of a running server (%s)', (db) => {
   afterAll(() => t.close());
 
   it('during a large form upload leaves no temp file and no content after the restart', async () => {
-    depot = await startChildDepot(childEnv());
+    depot = await startDepot(childEnv());
     const boundary = 'depot-crash-test';
     const req = openRequest(depot.port, {
       method: 'POST',
       path: '/api/files',
-      headers: {
-        Authorization: auth,
-        'Content-Type': `multipart/form-data; boundary=${boundary}`,
-        'Transfer-Encoding': 'chunked',
-      },
+      headers: chunkedFormHeaders(auth, boundary),
     });
-    await write(
-      req,
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n` +
-          'Content-Type: application/octet-stream\r\n\r\n',
-      ),
-    );
+    await write(req, Buffer.from(filePartHead(boundary, 'big.bin', 'application/octet-stream')));
     const tempDir = path.join(t.uploadDir, '.tmp');
     const tempBytes = () =>
       fs.existsSync(tempDir)
@@ -112,16 +102,15 @@ describe.each(DATABASES)('kill -9 of a running server (%s)', (db) => {
     // The crash left the half-written part behind.
     expect(leftovers(t.uploadDir).some((name) => name.startsWith('.tmp'))).toBe(true);
 
-    depot = await startChildDepot(childEnv());
+    depot = await startDepot(childEnv());
     expect(leftovers(t.uploadDir)).toEqual([]);
     expect(await t.deps.models.File.count()).toBe(0);
   });
 
   it('during one large PATCH keeps a durable offset, and the upload resumes to identical bytes', async () => {
-    depot = await startChildDepot(childEnv());
-    const base = `http://127.0.0.1:${depot.port}`;
+    depot = await startDepot(childEnv());
     const content = randomBytes(PATCH_BYTES);
-    const created = await request(base)
+    const created = await request(depot.baseUrl)
       .post('/api/uploads/')
       .set(TUS)
       .set('Authorization', auth)
@@ -133,13 +122,7 @@ describe.each(DATABASES)('kill -9 of a running server (%s)', (db) => {
     const req = openRequest(depot.port, {
       method: 'PATCH',
       path: url,
-      headers: {
-        ...TUS,
-        Authorization: auth,
-        'Content-Type': OCTETS,
-        'Upload-Offset': '0',
-        'Content-Length': String(PATCH_BYTES),
-      },
+      headers: patchHeaders(auth, 0, PATCH_BYTES),
     });
     // All but the last 16 MiB, then wait for a background sync to be recorded: the PATCH is still running.
     for (let at = 0; at < PATCH_BYTES - 16 * MiB; at += MiB)
@@ -149,20 +132,13 @@ describe.each(DATABASES)('kill -9 of a running server (%s)', (db) => {
     await eventually(async () => (await recorded()) > 0, 60_000);
     await depot.kill9();
 
-    depot = await startChildDepot(childEnv());
-    const restarted = `http://127.0.0.1:${depot.port}`;
+    depot = await startDepot(childEnv());
+    const restarted = depot.baseUrl;
     const head = await request(restarted).head(url).set(TUS).set('Authorization', auth).expect(200);
     const offset = Number(head.headers['upload-offset']);
     expect(offset).toBeGreaterThanOrEqual(64 * MiB);
     expect(offset).toBeLessThanOrEqual(PATCH_BYTES - 16 * MiB);
-    await request(restarted)
-      .patch(url)
-      .set(TUS)
-      .set('Authorization', auth)
-      .set('Content-Type', OCTETS)
-      .set('Upload-Offset', String(offset))
-      .send(content.subarray(offset))
-      .expect(204);
+    await patchUpload(restarted, url, offset, content.subarray(offset), auth).expect(204);
     const row = await t.deps.models.File.findByPk(id);
     expect(row?.sha256).toBe(sha256(content));
     expect(row?.size).toBe(PATCH_BYTES);

@@ -4,7 +4,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { csrfFrom } from '../helpers/agents';
 import { makeTempDir } from '../helpers/databases';
-import { listening, spawnDepot, type DepotProcess } from '../helpers/depot-process';
+import { spawnDepot, startDepot, type DepotProcess } from '../helpers/depot-process';
 
 jest.setTimeout(120_000);
 
@@ -61,8 +61,7 @@ describe('npm start with no configuration (bin/www.ts, NODE_ENV unset)', () => {
   });
 
   it('refuses a token signed with the old published dev secret, and signs with secrets of its own', async () => {
-    depot = await spawnDepot(bareEnv());
-    await listening(depot);
+    depot = await startDepot(bareEnv());
     const admin = await registerAdmin(depot.baseUrl);
 
     const forged = forgeToken(PUBLISHED_DEV_JWT_SECRET, admin.id);
@@ -83,8 +82,7 @@ describe('npm start with no configuration (bin/www.ts, NODE_ENV unset)', () => {
   });
 
   it('creates DATA_DIR/secrets.json with mode 0600, says so once at info, and never logs the values', async () => {
-    depot = await spawnDepot(bareEnv());
-    await listening(depot);
+    depot = await startDepot(bareEnv());
     expect(fs.statSync(secretsFile()).mode & 0o777).toBe(0o600);
     const { APP_KEYS, JWT_SECRET } = JSON.parse(fs.readFileSync(secretsFile(), 'utf8'));
     await registerAdmin(depot.baseUrl);
@@ -105,14 +103,12 @@ describe('npm start with no configuration (bin/www.ts, NODE_ENV unset)', () => {
   });
 
   it('reuses the secrets on restart: tokens and the file survive, nothing is generated again', async () => {
-    depot = await spawnDepot(bareEnv());
-    await listening(depot);
+    depot = await startDepot(bareEnv());
     const admin = await registerAdmin(depot.baseUrl);
     const before = fs.readFileSync(secretsFile(), 'utf8');
     await depot.stop();
 
-    depot = await spawnDepot(bareEnv());
-    await listening(depot);
+    depot = await startDepot(bareEnv());
     expect(fs.readFileSync(secretsFile(), 'utf8')).toBe(before);
     expect(fs.statSync(secretsFile()).mode & 0o777).toBe(0o600);
     await request(depot.baseUrl)
@@ -128,8 +124,7 @@ describe('npm start with no configuration (bin/www.ts, NODE_ENV unset)', () => {
 
   it('uses a JWT_SECRET that is set, and the generated APP_KEYS only for the one left unset', async () => {
     const mine = 'my-own-jwt-secret-that-is-long-enough-123';
-    depot = await spawnDepot({ ...bareEnv(), JWT_SECRET: mine });
-    await listening(depot);
+    depot = await startDepot({ ...bareEnv(), JWT_SECRET: mine });
     const admin = await registerAdmin(depot.baseUrl);
     await request(depot.baseUrl)
       .get('/api/me')

@@ -1,69 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { makeTempDir } from '../helpers/databases';
+import { spawnDepot, startDepot, TEST_ENV, type DepotProcess } from '../helpers/depot-process';
 
-const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 jest.setTimeout(90_000);
 
-interface Depot {
-  child: ChildProcess;
-  port: number;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** A port nobody listens on right now (the kernel picks it; Depot binds it a moment later). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Runs `tsx bin/www.ts` as production would, over a temp database and upload directory. */
-async function spawnDepot(workDir: string, env: Record<string, string> = {}): Promise<Depot> {
-  const port = await freePort();
-  const child = spawn(TSX, ['bin/www.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? workDir,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: `sqlite:${path.join(workDir, 'depot.sqlite')}`,
-      // Generated secrets go to the temp directory, never into the repository's data/.
-      DATA_DIR: workDir,
-      UPLOAD_DIR: path.join(workDir, 'uploads'),
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk) => (out += chunk));
-  child.stderr?.on('data', (chunk) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, port, stdout: () => out, stderr: () => err, exited };
-}
-
-/** Resolves once Depot logs that it listens; rejects if it exits first. */
-async function listening(depot: Depot): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!depot.stdout().includes('Depot listening')) {
-    if (depot.child.exitCode !== null) {
-      throw new Error(`Depot exited ${depot.child.exitCode}: ${depot.stderr()}`);
-    }
-    if (Date.now() > deadline) throw new Error(`Depot did not start: ${depot.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Depot as production would run it, over a temp database and upload directory. */
+function envIn(workDir: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...TEST_ENV,
+    HOME: process.env.HOME ?? workDir,
+    DATABASE_URL: `sqlite:${path.join(workDir, 'depot.sqlite')}`,
+    // Generated secrets go to the temp directory, never into the repository's data/.
+    DATA_DIR: workDir,
+    UPLOAD_DIR: path.join(workDir, 'uploads'),
+    ...env,
+  };
 }
 
 interface Reply {
@@ -94,26 +48,19 @@ function get(port: number, urlPath: string): Promise<Reply> {
 
 describe('bin/www.ts', () => {
   let workDir: string;
-  let depot: Depot | undefined;
+  let depot: DepotProcess | undefined;
 
   beforeEach(() => {
     workDir = makeTempDir('depot-www-');
   });
   afterEach(async () => {
-    if (depot && depot.child.exitCode === null && depot.child.signalCode === null) {
-      // SIGTERM, because tsx relays it to the node process it runs; SIGKILL would orphan that one.
-      depot.child.kill('SIGTERM');
-      const timer = setTimeout(() => depot?.child.kill('SIGKILL'), 15_000);
-      await depot.exited;
-      clearTimeout(timer);
-    }
+    await depot?.stop();
     depot = undefined;
     fs.rmSync(workDir, { recursive: true, force: true });
   });
 
   it('starts, migrates its database and serves /healthz and /readyz', async () => {
-    depot = await spawnDepot(workDir);
-    await listening(depot);
+    depot = await startDepot(envIn(workDir));
     const health = await get(depot.port, '/healthz');
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toEqual({ status: 'ok' });
@@ -126,8 +73,7 @@ describe('bin/www.ts', () => {
   });
 
   it('on SIGTERM stops accepting, lets an in-flight request finish, then exits 0', async () => {
-    depot = await spawnDepot(workDir);
-    await listening(depot);
+    depot = await startDepot(envIn(workDir));
     const { port } = depot;
     const body = JSON.stringify({ username: 'nobody-here', password: 'wrong password' });
 
@@ -164,8 +110,7 @@ describe('bin/www.ts', () => {
   });
 
   it('closes a request that never finishes after the grace period, then exits 0', async () => {
-    depot = await spawnDepot(workDir);
-    await listening(depot);
+    depot = await startDepot(envIn(workDir));
     const req = http.request({
       host: '127.0.0.1',
       port: depot.port,
@@ -192,7 +137,7 @@ describe('bin/www.ts', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as net.AddressInfo;
     try {
-      depot = await spawnDepot(workDir, { PORT: String(port) });
+      depot = await spawnDepot(envIn(workDir, { PORT: String(port) }));
       expect(await depot.exited).toBe(1);
       expect(depot.stderr().trim()).toMatch(/^Depot could not start: listen EADDRINUSE[^\n]+$/);
     } finally {
@@ -201,7 +146,7 @@ describe('bin/www.ts', () => {
   });
 
   it('refuses to start in production with the default secrets: exit 1, one line naming the variable', async () => {
-    depot = await spawnDepot(workDir, { NODE_ENV: 'production' });
+    depot = await spawnDepot(envIn(workDir, { NODE_ENV: 'production' }));
     expect(await depot.exited).toBe(1);
     const stderr = depot.stderr().trim();
     expect(stderr.split('\n')).toHaveLength(1);
@@ -211,18 +156,20 @@ describe('bin/www.ts', () => {
   });
 
   it('refuses a short JWT_SECRET in production, naming it', async () => {
-    depot = await spawnDepot(workDir, {
-      NODE_ENV: 'production',
-      APP_KEYS: 'a'.repeat(40),
-      JWT_SECRET: 'too-short',
-    });
+    depot = await spawnDepot(
+      envIn(workDir, {
+        NODE_ENV: 'production',
+        APP_KEYS: 'a'.repeat(40),
+        JWT_SECRET: 'too-short',
+      }),
+    );
     expect(await depot.exited).toBe(1);
     expect(depot.stderr().trim()).toMatch(/^Invalid configuration: JWT_SECRET: [^\n]+$/);
     expect(depot.stderr()).not.toContain('too-short');
   });
 
   it('stops on a bad MAX_UPLOAD_BYTES with one line naming it and no stack trace', async () => {
-    depot = await spawnDepot(workDir, { MAX_UPLOAD_BYTES: '-5GiB' });
+    depot = await spawnDepot(envIn(workDir, { MAX_UPLOAD_BYTES: '-5GiB' }));
     expect(await depot.exited).toBe(1);
     const stderr = depot.stderr().trim();
     expect(stderr).toMatch(/^Invalid configuration: MAX_UPLOAD_BYTES: [^\n]+$/);

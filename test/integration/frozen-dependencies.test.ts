@@ -39,22 +39,37 @@ async function loginForm(agent: ReturnType<typeof request.agent>): Promise<strin
   return csrfFrom((await agent.get('/login').expect(200)).text);
 }
 
-describe('a frozen or stopped Redis (sessions, sign-in limits)', () => {
-  let redis: PrivateServer;
-  let t: TestApp;
-
+/** A private server from `start` and an app whose `setting` is that server's URL, for the tests of one describe. */
+function serverAndApp(
+  start: () => Promise<PrivateServer>,
+  setting: 'REDIS_URL' | 'DATABASE_URL',
+): { server: PrivateServer; t: TestApp } {
+  // Filled in by beforeAll, before any test of the describe reads it.
+  const both = {} as { server: PrivateServer; t: TestApp };
   beforeAll(async () => {
-    redis = await startPrivateRedis();
-    t = await buildTestApp({ env: { ...ENV, REDIS_URL: redis.url } });
+    both.server = await start();
+    both.t = await buildTestApp({ env: { ...ENV, [setting]: both.server.url } });
   });
-
   afterAll(async () => {
-    redis?.thaw();
-    await t?.close();
-    await redis?.stop();
+    both.server?.thaw();
+    await both.t?.close();
+    await both.server?.stop();
   });
+  return both;
+}
+
+/** Signs `username` in through the form with a fresh session, as a visitor would after recovery. */
+async function signInAgain(t: TestApp, username: string, password: string): Promise<void> {
+  const again = request.agent(t.server);
+  const token = await loginForm(again);
+  await again.post('/login').type('form').send({ _csrf: token, username, password }).expect(303);
+}
+
+describe('a frozen or stopped Redis (sessions, sign-in limits)', () => {
+  const deps = serverAndApp(startPrivateRedis, 'REDIS_URL');
 
   it('answers 503 with Retry-After naming Redis on pages and sign-in, /readyz names redis, and all recovers after SIGCONT', async () => {
+    const { server: redis, t } = deps;
     const { user, password } = await buildUser(t);
     const signedIn = await signedInAgent(t, { username: user.username, password });
     const guest = request.agent(t.server);
@@ -84,16 +99,11 @@ describe('a frozen or stopped Redis (sessions, sign-in limits)', () => {
     await eventually(async () => (await request(t.server).get('/readyz')).status === 200, 15_000);
     await signedIn.agent.get('/files').expect(200);
     await patchUpload(t.server, upload.url, 0, Buffer.alloc(1024, 1), auth).expect(204);
-    const again = request.agent(t.server);
-    const token = await loginForm(again);
-    await again
-      .post('/login')
-      .type('form')
-      .send({ _csrf: token, username: user.username, password })
-      .expect(303);
+    await signInAgain(t, user.username, password);
   });
 
   it('answers sign-in with a 503 page while Redis is down and signs in again by itself once it is back', async () => {
+    const { server: redis, t } = deps;
     const { user, password } = await buildUser(t);
     const guest = request.agent(t.server);
     const csrf = await loginForm(guest);
@@ -118,32 +128,15 @@ describe('a frozen or stopped Redis (sessions, sign-in limits)', () => {
     await redis.restart();
     // ioredis retries every 5 s at most: the returning Redis is in use well within 10 s.
     await eventually(async () => (await request(t.server).get('/readyz')).status === 200, 10_000);
-    const again = request.agent(t.server);
-    const token = await loginForm(again);
-    await again
-      .post('/login')
-      .type('form')
-      .send({ _csrf: token, username: user.username, password })
-      .expect(303);
+    await signInAgain(t, user.username, password);
   });
 });
 
 describe('a frozen MariaDB', () => {
-  let mariadb: PrivateServer;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    mariadb = await startPrivateMariadb();
-    t = await buildTestApp({ env: { ...ENV, DATABASE_URL: mariadb.url } });
-  });
-
-  afterAll(async () => {
-    mariadb?.thaw();
-    await t?.close();
-    await mariadb?.stop();
-  });
+  const deps = serverAndApp(startPrivateMariadb, 'DATABASE_URL');
 
   it('answers pages and the API 503 naming the database, /readyz names it, and everything recovers after SIGCONT', async () => {
+    const { server: mariadb, t } = deps;
     const { user, password } = await buildUser(t);
     const signedIn = await signedInAgent(t, { username: user.username, password });
     const auth = bearer(t, user);

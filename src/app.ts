@@ -8,7 +8,7 @@ import { bodyTimeout } from './middleware/body-timeout';
 import { privateByDefault } from './middleware/cache-control';
 import { csrfProtection } from './middleware/csrf';
 import { sessionUser } from './middleware/current-user';
-import { isParserError } from './failures';
+import { bodyDecodingFailure, isParserError } from './failures';
 import { errorHandler } from './middleware/error-handler';
 import { isClientGone, requestContext } from './middleware/request-context';
 import { trustedProxyAddresses } from './middleware/proxy-trust';
@@ -88,6 +88,10 @@ export function createApp(deps: AppDeps): Koa {
         jsonLimit: '1mb',
         formLimit: '256kb',
         strict: true,
+        // A body that does not decode as its Content-Encoding says is the client's (400), not zlib's 500.
+        onerror: (err) => {
+          throw bodyDecodingFailure(err);
+        },
       }),
     )
     .use(sessions(app, deps.sessionStore, { ttlMs: config.sessionTtlMs, keyPrefix: 'sess:' }))

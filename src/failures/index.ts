@@ -2,7 +2,7 @@ import type { AppError } from '../errors';
 import { dependencyFailure } from './dependencies';
 import { diskFailure } from './disk';
 
-export { isParserError, protocolFailure } from './protocol';
+export { bodyDecodingFailure, isParserError, protocolFailure } from './protocol';
 
 /**
  * Known conditions of the server's environment, turned into the AppError a client should see (503, 507)

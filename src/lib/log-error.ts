@@ -4,7 +4,7 @@
  * `config`, `request`, `response` and `headers`, database errors carry `sql` and bound `parameters`: none of
  * those, nor any field a library adds tomorrow, reaches the log.
  */
-const SCALAR_FIELDS = ['code', 'errno', 'syscall', 'status', 'statusCode'] as const;
+const SCALAR_FIELDS = ['code', 'errno', 'syscall', 'status', 'statusCode', 'status_code'] as const;
 
 /** How many errors deep a cause chain is followed (a cycle or a long chain stops there). */
 const MAX_DEPTH = 5;
@@ -19,6 +19,7 @@ export interface LoggedError {
   syscall?: string | number;
   status?: string | number;
   statusCode?: string | number;
+  status_code?: string | number;
   cause?: LoggedError;
   errors?: LoggedError[];
 }

@@ -25,6 +25,8 @@ const messages = {
   malformed: 'The upload could not be read: the form data is malformed.',
   interrupted: 'The upload was interrupted before it finished.',
   tooManyFields: 'The form has too many or too large fields.',
+  unnamedPart: (field: string) =>
+    `Every part of the form needs a name: send the files as Content-Disposition: form-data; name="${field}".`,
 };
 
 /** Limits of form uploads (from the config). */
@@ -37,7 +39,7 @@ export interface FormUploadLimits {
 /** Reads a multipart request's files into storage; resolves with every stored part or keeps nothing at all. */
 export type FormFileReceiver = (ctx: Context, field: string, user: User) => Promise<StoredPart[]>;
 
-type MulterLike = { code?: string; message?: string };
+type MulterLike = { code?: string; message?: string; name?: string };
 
 function toAppError(err: unknown, state: FormUploadState, limits: FormUploadLimits, field: string) {
   if (state.limitHit === 'quota')
@@ -45,15 +47,19 @@ function toAppError(err: unknown, state: FormUploadState, limits: FormUploadLimi
   if (state.limitHit === 'file-size')
     return new PayloadTooLarge(fileMessages.tooLarge(limits.maxFileBytes));
   if (err instanceof AppError) return err;
-  const { code, message = '' } = (err ?? {}) as MulterLike;
+  const { code, message = '', name } = (err ?? {}) as MulterLike;
   if (code === 'LIMIT_FILE_COUNT')
     return new PayloadTooLarge(fileMessages.tooMany(limits.maxFiles));
   if (code === 'LIMIT_UNEXPECTED_FILE') return new BadRequest(messages.wrongField(field));
   if (code?.startsWith('LIMIT_')) return new PayloadTooLarge(messages.tooManyFields);
+  if (code === 'MISSING_FIELD_NAME')
+    return new BadRequest(messages.unnamedPart(field), { cause: err });
   if (/^Request (aborted|closed)|aborted|ECONNRESET/i.test(message) || code === 'ECONNRESET')
     return new AppError(400, 'UPLOAD_ABORTED', messages.interrupted, { cause: err });
   if (/Unexpected end of form|Malformed|Multipart|boundary/i.test(message))
     return new BadRequest(messages.malformed, { cause: err });
+  // Multer raises its errors only for what the form says (any new code is the client's form too).
+  if (name === 'MulterError') return new BadRequest(messages.malformed, { cause: err });
   return err;
 }
 

@@ -69,6 +69,8 @@ export function createUserRepository(User: UserModel): UserRepository {
       return row ? toUser(row) : null;
     },
     async findCredentials(username) {
+      // No stored name holds a NUL (registration's rule), and SQLite would read one as the end of the statement.
+      if (username.includes('\0')) return null;
       const row = await User.findOne({ where: { username } });
       return row ? { user: toUser(row), passwordHash: row.passwordHash } : null;
     },

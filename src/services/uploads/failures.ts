@@ -14,6 +14,26 @@ function isTusAnswer(err: unknown): err is TusAnswer {
   return typeof err === 'object' && err !== null && 'status_code' in err && 'body' in err;
 }
 
+/** User-visible words for the tus extensions Depot does not offer (OPTIONS lists those it does). */
+export const unofferedMessages = {
+  deferLength:
+    'Upload-Defer-Length is not supported here (the creation-defer-length extension is not offered): send Upload-Length.',
+  concatenation:
+    'Upload-Concat is not supported here (the concatenation extension is not offered): upload the file as one upload.',
+};
+
+/**
+ * @tus/server answers 501 to an extension the store lacks; tus 1.0.0 makes that the client's mistake (the server
+ * lists its extensions in Tus-Extension), so it is a 400 naming the header.
+ */
+function unofferedExtension(err: unknown): AppError | null {
+  if (err === ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION)
+    return new AppError(400, 'TUS_EXTENSION_UNSUPPORTED', unofferedMessages.deferLength);
+  if (err === ERRORS.UNSUPPORTED_CONCATENATION_EXTENSION)
+    return new AppError(400, 'TUS_EXTENSION_UNSUPPORTED', unofferedMessages.concatenation);
+  return null;
+}
+
 /**
  * The AppError behind a failed tus request: our own (413 from the quota reservation, 507 from the space check),
  * a full disk or an unreachable dependency (503), which @tus/server would otherwise turn into a 500. A PATCH that ran out of space kept what
@@ -21,6 +41,8 @@ function isTusAnswer(err: unknown): err is TusAnswer {
  */
 function knownFailure(method: string, err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  const unoffered = unofferedExtension(err);
+  if (unoffered) return unoffered;
   // A frozen or down Redis (the upload lock) or database: the same 503 as everywhere else.
   if (!diskFailure(err)) return dependencyFailure(err);
   return method === 'PATCH'

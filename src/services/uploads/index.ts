@@ -19,7 +19,7 @@ import { HashCache } from './hash-cache';
 import { RedisLocker } from './redis-locker';
 import { tusFailure } from './failures';
 import { createUploadReservation } from './reservation';
-import { currentUploadScope } from './request-scope';
+import { currentUploadScope, type UploadRequestScope } from './request-scope';
 import { createSpaceGuard, type SpaceGuard } from './space';
 import { sweepUploads, type SweepResult } from './sweeper';
 import { DepotTusStore } from './tus-store';
@@ -74,6 +74,23 @@ export interface UploadsFeature {
   stop(): void;
 }
 
+/**
+ * A creation refused after its row was made (a creation-with-upload body longer than Upload-Length, a checksum
+ * mismatch, a client that went away): the answer carries no Location, so no client can resume it. Its row,
+ * partial file and reserved quota go at once instead of lingering until expiry. If that fails, the sweep
+ * removes them at expiry as before.
+ */
+async function discardRefusedCreation(
+  scope: UploadRequestScope,
+  discard: (id: string) => Promise<void>,
+): Promise<void> {
+  const id = scope.creating as string;
+  scope.creating = undefined;
+  await discard(id).catch((err: unknown) =>
+    scope.log.warn({ err, uploadId: id }, 'refused upload creation not removed'),
+  );
+}
+
 /** Builds the feature: store, locker (Redis when configured), completion and sweep. */
 export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
   const uploads = createUploadRepository(deps.model);
@@ -120,8 +137,10 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
       await completer.complete(upload.id, { ip: scope?.ip ?? '', userAgent: scope?.userAgent ?? '' });
       return {};
     },
-    onResponseError(req, err) {
-      return tusFailure(req.method, err, currentUploadScope(), deps.logger);
+    async onResponseError(req, err) {
+      const scope = currentUploadScope();
+      if (scope?.creating) await discardRefusedCreation(scope, discard);
+      return tusFailure(req.method, err, scope, deps.logger);
     },
   });
   const sweep = () =>

@@ -17,6 +17,11 @@ export interface UploadRequestScope {
   log: Logger;
   /** A known failure the store met (413, 507): the controller answers with it instead of @tus/server's text. */
   failure?: AppError;
+  /**
+   * The upload this POST created, until its creation-with-upload body is stored: if the request fails before
+   * then, the client never learns the upload's URL, so nothing of it may remain (see discardRefusedCreation).
+   */
+  creating?: string;
 }
 
 const storage = new AsyncLocalStorage<UploadRequestScope>();

@@ -55,6 +55,8 @@ export class DepotTusStore extends DataStore {
         metadata: upload.metadata ?? {},
       });
       upload.creation_date = record.updatedAt.toISOString();
+      // Without a body the creation is complete here; with one, only once write() stored it.
+      scope.creating = upload.id;
       return upload;
     } catch (err) {
       await this.deps.partials.remove(upload.id);
@@ -134,6 +136,8 @@ export class DepotTusStore extends DataStore {
       await this.deps.uploads.setOffset(id, newOffset);
       this.deps.metrics.bytesUploaded.inc(received.bytes);
       keep(newOffset);
+      const scope = currentUploadScope();
+      if (scope?.creating === id) scope.creating = undefined;
       return newOffset;
     } finally {
       await writer.close();

@@ -2,6 +2,7 @@ import path from 'node:path';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { parseDuration, parseSize } from './lib/units';
+import { ADDRESS_FAILURES_ALLOWED, REGISTRATIONS_ALLOWED } from './services/rate-limit';
 
 /** The validated, typed configuration of one Depot process. */
 export interface Config {
@@ -27,6 +28,8 @@ export interface Config {
   trustProxy: boolean;
   /** Which proxies' X-Forwarded-For entries count (TRUST_PROXY; README, "Behind a reverse proxy"). */
   proxy: ProxyTrust;
+  /** Failed sign-ins per IP across all names (15 min), registrations per IP (hour): README, Security. */
+  limits: { signInFailuresPerAddress: number; registrationsPerHour: number };
   /** Bearer token that opens /metrics to clients other than loopback; null: loopback only. */
   metricsToken: string | null;
   wechat: { appId: string | null; secret: string | null; apiBase: string };
@@ -190,6 +193,8 @@ const schema = z.object({
     .default(Infinity),
   SESSION_TTL: duration('7d').default(7 * 86_400_000),
   TRUST_PROXY: proxyTrust.default({ hops: 0, addresses: [], deprecatedTrue: false }),
+  SIGNIN_FAILURES_PER_ADDRESS: intRange(1, 100_000).default(ADDRESS_FAILURES_ALLOWED),
+  REGISTRATIONS_PER_HOUR: intRange(1, 100_000).default(REGISTRATIONS_ALLOWED),
   METRICS_TOKEN: z
     .string()
     .min(MIN_METRICS_TOKEN_CHARS, {
@@ -274,6 +279,10 @@ export function loadConfig(
     sessionTtlMs: vars.SESSION_TTL,
     trustProxy: vars.TRUST_PROXY.hops > 0 || vars.TRUST_PROXY.addresses.length > 0,
     proxy: vars.TRUST_PROXY,
+    limits: {
+      signInFailuresPerAddress: vars.SIGNIN_FAILURES_PER_ADDRESS,
+      registrationsPerHour: vars.REGISTRATIONS_PER_HOUR,
+    },
     metricsToken: vars.METRICS_TOKEN ?? null,
     wechat: {
       appId: vars.WECHAT_APPID ?? null,

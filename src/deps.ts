@@ -24,7 +24,12 @@ import { createFilesFeature } from './services/files-setup';
 import { createShareRepository } from './repositories/shares';
 import { createFileRepository } from './repositories/files';
 import { createShareService, type ShareService } from './services/shares';
-import { createAttemptLimiter, type AttemptLimiter } from './services/rate-limit';
+import {
+  createAttemptLimiter,
+  REGISTRATION_WINDOW_SECONDS,
+  type AttemptLimiter,
+  type SignInLimits,
+} from './services/rate-limit';
 import { createTokenService, type TokenService } from './services/tokens';
 import { createUploadsFeature, type UploadsFeature } from './services/uploads';
 import { createWechatClient, type WechatClient } from './services/wechat';
@@ -51,7 +56,10 @@ export interface AppDeps {
   readiness: ReadinessCheck[];
   accounts: AccountService;
   tokens: TokenService;
-  loginLimiter: AttemptLimiter;
+  /** Failed sign-ins per IP and user name, and per IP across all names (pages, API, password change). */
+  signInLimits: SignInLimits;
+  /** Registration attempts per IP. */
+  registrationLimiter: AttemptLimiter;
   wechat: WechatClient | null;
   /** Fire-and-forget event recorder (ActivityRecorder) plus the reads of /activity and the file page. */
   activity: ActivityService;
@@ -160,7 +168,20 @@ export async function createDeps(
     readiness,
     accounts,
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
-    loginLimiter: createAttemptLimiter({ redis, keyPrefix: 'login-fail' }),
+    signInLimits: {
+      byName: createAttemptLimiter({ redis, keyPrefix: 'login-fail' }),
+      byAddress: createAttemptLimiter({
+        redis,
+        keyPrefix: 'login-ip-fail',
+        points: config.limits.signInFailuresPerAddress,
+      }),
+    },
+    registrationLimiter: createAttemptLimiter({
+      redis,
+      keyPrefix: 'register',
+      points: config.limits.registrationsPerHour,
+      windowSeconds: REGISTRATION_WINDOW_SECONDS,
+    }),
     wechat:
       appId && secret
         ? createWechatClient(

@@ -1,8 +1,9 @@
 import type { Context } from 'koa';
 import { flash } from '../middleware/flash';
 import { accountMessages, passwordProblem, type AccountService } from '../services/accounts';
-import { attemptKey, type AttemptLimiter } from '../services/rate-limit';
-import { startSession } from './auth';
+import { spendSignInAttempt, type SignInLimits } from '../services/rate-limit';
+import { checkSignIn, refusalMessage, startSession } from './auth';
+import { TooManyRequests } from '../errors';
 
 const messages = {
   currentWrong: 'The current password is wrong.',
@@ -13,10 +14,7 @@ type Body = Record<string, unknown>;
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /** The account page: who you are, and changing the password (which signs out everything else). */
-export function createAccountController(deps: {
-  accounts: AccountService;
-  limiter: AttemptLimiter;
-}) {
+export function createAccountController(deps: { accounts: AccountService; limits: SignInLimits }) {
   return {
     show(ctx: Context) {
       ctx.render('pages/auth/account.njk', { errors: {} });
@@ -30,16 +28,20 @@ export function createAccountController(deps: {
       if (problem) errors.password = problem;
       else if (text(body.confirm) !== password) errors.confirm = accountMessages.confirmMismatch;
       // A stolen session must not be a free password oracle: the sign-in budget applies here too.
-      const key = attemptKey(ctx.ip, user.username);
-      await deps.limiter.attempt(key);
-      const confirmed = await deps.accounts.authenticate(user.username, text(body.current));
+      const refusal = await spendSignInAttempt(deps.limits, ctx.ip, user.username);
+      // The per-name refusal keeps its short wording; the address one says whose budget ran out.
+      if (refusal)
+        throw new TooManyRequests(
+          refusal.retryAfter,
+          refusal.scope === 'name' ? undefined : refusalMessage(refusal),
+        );
+      const confirmed = await checkSignIn(ctx, deps, user.username, text(body.current));
       if (!confirmed) errors.current = messages.currentWrong;
       if (Object.keys(errors).length) {
         ctx.status = 422;
         ctx.render('pages/auth/account.njk', { errors });
         return;
       }
-      await deps.limiter.reset(key);
       const updated = await deps.accounts.changePassword(user.id, password);
       // This browser stays signed in, under a new session id carrying the new token version.
       await startSession(ctx, updated);

@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
-import { BadRequest, Unauthorized, ValidationError } from '../errors';
+import { BadRequest, TooManyRequests, Unauthorized, ValidationError } from '../errors';
 import type { AccountService } from '../services/accounts';
 import type { ActivityRecorder } from '../services/activity';
-import { attemptKey, type AttemptLimiter } from '../services/rate-limit';
+import { spendSignInAttempt, type SignInLimits } from '../services/rate-limit';
 import type { TokenService } from '../services/tokens';
 import type { WechatClient } from '../services/wechat';
-import { requestEvent } from './auth';
+import { checkSignIn, refusalMessage, requestEvent } from './auth';
 
 const MAX_WECHAT_CODE_LENGTH = 256;
 
@@ -31,7 +31,7 @@ export function userJson(user: { id: string; username: string; role: string; cre
 export function createApiAuthController(deps: {
   accounts: AccountService;
   tokens: TokenService;
-  limiter: AttemptLimiter;
+  limits: SignInLimits;
   wechat: WechatClient | null;
   activity: ActivityRecorder;
 }) {
@@ -42,15 +42,18 @@ export function createApiAuthController(deps: {
       if (typeof body.username !== 'string' || !body.username) errors.username = 'Required.';
       if (typeof body.password !== 'string' || !body.password) errors.password = 'Required.';
       if (Object.keys(errors).length) throw new ValidationError(errors);
-      const key = attemptKey(ctx.ip, body.username as string);
+      const username = body.username as string;
       // Spent before the password is checked, so parallel guesses are counted too (429 + Retry-After).
-      await deps.limiter.attempt(key);
-      const user = await deps.accounts.authenticate(
-        body.username as string,
-        body.password as string,
-      );
+      const refusal = await spendSignInAttempt(deps.limits, ctx.ip, username);
+      // The per-name refusal keeps its short wording; the address one says whose budget ran out.
+      if (refusal)
+        throw new TooManyRequests(
+          refusal.retryAfter,
+          refusal.scope === 'name' ? undefined : refusalMessage(refusal),
+        );
+      // A busy hashing queue answers 503 with Retry-After (the error handler's problem+json).
+      const user = await checkSignIn(ctx, deps, username, body.password as string);
       if (!user) throw new Unauthorized('The username or password is wrong.');
-      await deps.limiter.reset(key);
       deps.activity.record({ type: 'signin', ...requestEvent(ctx, user) });
       ctx.set('Cache-Control', 'no-store');
       ctx.body = deps.tokens.issue(user);

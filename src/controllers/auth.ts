@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { ValidationError } from '../errors';
+import { HashingBusy } from '../lib/password';
 import { tryAgainIn } from '../lib/retry-wording';
 import { safeNext } from '../lib/safe-next';
 import { flash } from '../middleware/flash';
@@ -7,13 +8,26 @@ import { renewSession } from '../middleware/session';
 import type { User } from '../repositories/users';
 import type { AccountService } from '../services/accounts';
 import type { ActivityRecorder } from '../services/activity';
-import { attemptKey, type AttemptLimiter } from '../services/rate-limit';
+import {
+  signInNotChecked,
+  signInSucceeded,
+  spendSignInAttempt,
+  type AttemptLimiter,
+  type SignInLimits,
+  type SignInRefusal,
+} from '../services/rate-limit';
 import { attemptOrWait } from './rate-limited';
 
 const messages = {
   badCredentials: 'The username or password is wrong.',
   tooManyAttempts: (seconds: number) =>
     `Too many attempts to sign in as this user from your address. ${tryAgainIn(seconds)}`,
+  tooManyFromAddress: (seconds: number) =>
+    `Too many failed sign-ins from your address. ${tryAgainIn(seconds)}`,
+  tooManyRegistrations: (seconds: number) =>
+    `Too many new accounts from your address. ${tryAgainIn(seconds)}`,
+  hashingBusy: (seconds: number) =>
+    `Depot is busy checking other passwords. ${tryAgainIn(seconds)}`,
   signedIn: (name: string) => `Signed in as ${name}.`,
   registered: (name: string) => `Welcome to Depot, ${name}! Your account is ready.`,
   signedOut: 'You have signed out.',
@@ -61,10 +75,40 @@ function showLoginError(
   });
 }
 
+/** The words of a refused sign-in, by the budget that refused it. */
+export function refusalMessage(refusal: SignInRefusal): string {
+  return refusal.scope === 'name'
+    ? messages.tooManyAttempts(refusal.retryAfter)
+    : messages.tooManyFromAddress(refusal.retryAfter);
+}
+
+/**
+ * Checks the password within the sign-in budgets: the user, null for a wrong password, or a 503
+ * (hashing busy) whose attempts are given back, since no password was checked.
+ */
+export async function checkSignIn(
+  ctx: Context,
+  deps: { accounts: AccountService; limits: SignInLimits },
+  username: string,
+  password: string,
+): Promise<User | null> {
+  let user: User | null;
+  try {
+    user = await deps.accounts.authenticate(username, password);
+  } catch (err) {
+    if (err instanceof HashingBusy) await signInNotChecked(deps.limits, ctx.ip, username);
+    throw err;
+  }
+  if (user) await signInSucceeded(deps.limits, ctx.ip, username);
+  return user;
+}
+
 /** Registration, sign-in and sign-out pages. */
 export function createAuthController(deps: {
   accounts: AccountService;
-  limiter: AttemptLimiter;
+  limits: SignInLimits;
+  /** Registrations per address (the "username is taken" answer is an oracle: keep it slow). */
+  registrations: AttemptLimiter;
   activity: ActivityRecorder;
 }) {
   return {
@@ -74,6 +118,13 @@ export function createAuthController(deps: {
     async register(ctx: Context) {
       const body = (ctx.request.body ?? {}) as Body;
       const values = { username: text(body.username) };
+      const wait = await attemptOrWait(deps.registrations, ctx.ip);
+      if (wait !== null) {
+        ctx.set('Retry-After', String(wait));
+        ctx.status = 429;
+        const errors = { form: messages.tooManyRegistrations(wait) };
+        return ctx.render('pages/auth/register.njk', { values, errors });
+      }
       try {
         const user = await deps.accounts.register({
           username: values.username,
@@ -101,17 +152,23 @@ export function createAuthController(deps: {
       const body = (ctx.request.body ?? {}) as Body;
       const username = text(body.username);
       const next = safeNext(body.next);
-      const key = attemptKey(ctx.ip, username);
       // Spent before the password is checked, so parallel guesses are counted too (429 + Retry-After).
-      const wait = await attemptOrWait(deps.limiter, key);
+      const refusal = await spendSignInAttempt(deps.limits, ctx.ip, username);
       // Refused: the form stays, with the name typed and when to try again (the password is not checked).
-      if (wait !== null) {
-        ctx.set('Retry-After', String(wait));
-        return showLoginError(ctx, 429, messages.tooManyAttempts(wait), { username, next });
+      if (refusal) {
+        ctx.set('Retry-After', String(refusal.retryAfter));
+        return showLoginError(ctx, 429, refusalMessage(refusal), { username, next });
       }
-      const user = await deps.accounts.authenticate(username, text(body.password));
+      let user: User | null;
+      try {
+        user = await checkSignIn(ctx, deps, username, text(body.password));
+      } catch (err) {
+        if (!(err instanceof HashingBusy)) throw err;
+        const wait = Number(err.headers?.['Retry-After']);
+        ctx.set('Retry-After', String(wait));
+        return showLoginError(ctx, 503, messages.hashingBusy(wait), { username, next });
+      }
       if (!user) return showLoginError(ctx, 401, messages.badCredentials, { username, next });
-      await deps.limiter.reset(key);
       await startSession(ctx, user);
       deps.activity.record({ type: 'signin', ...requestEvent(ctx, user) });
       flash(ctx, 'success', messages.signedIn(user.username));

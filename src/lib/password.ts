@@ -1,4 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { ServiceUnavailable } from '../errors';
+import { createConcurrencyGate, GateBusy } from './concurrency-gate';
 
 /** scrypt cost parameters (N = 2^logN); stored with each hash so they can be raised later. */
 export interface PasswordHashParams {
@@ -17,7 +19,37 @@ const SALT_BYTES = 16;
 // Bounds for parameters read back from the database: a corrupt row must not make us allocate gigabytes.
 const LIMITS = { logN: [10, 20], r: [1, 32], p: [1, 16] } as const;
 
-function derive(password: string, salt: Buffer, params: PasswordHashParams): Promise<Buffer> {
+/**
+ * How many scrypt hashes run at once, how many more may wait, and for how long. Two at once leave two of
+ * libuv's four pool threads (and, on a 2-core machine, a core) to file I/O and the event loop, so a burst
+ * of sign-ins can never starve page views; eight waiting (about a second of work at 220 ms each) bound
+ * the queue; past it the request answers 503 with Retry-After at once instead of queueing.
+ */
+export const HASHING = { atOnce: 2, waiting: 8, waitMs: 3000, retryAfterSeconds: 2 } as const;
+const hashing = createConcurrencyGate({
+  limit: HASHING.atOnce,
+  queueLimit: HASHING.waiting,
+  waitMs: HASHING.waitMs,
+});
+
+/** The 503 a password check answers while too many others are being hashed. */
+export class HashingBusy extends ServiceUnavailable {
+  constructor() {
+    super('Depot is busy checking other passwords right now.', HASHING.retryAfterSeconds);
+  }
+}
+
+/** Every scrypt derivation (sign-in, registration, share passwords) takes its turn through the gate. */
+async function derive(password: string, salt: Buffer, params: PasswordHashParams): Promise<Buffer> {
+  try {
+    return await hashing.run(() => scryptKey(password, salt, params));
+  } catch (err) {
+    if (err instanceof GateBusy) throw new HashingBusy();
+    throw err;
+  }
+}
+
+function scryptKey(password: string, salt: Buffer, params: PasswordHashParams): Promise<Buffer> {
   const N = 2 ** params.logN;
   const options: ScryptOptions = { N, r: params.r, p: params.p, maxmem: 256 * N * params.r };
   return new Promise((resolve, reject) =>

@@ -8,7 +8,7 @@ export function apiAuthRoutes(deps: AppDeps): Router[] {
   const api = createApiAuthController({
     accounts: deps.accounts,
     tokens: deps.tokens,
-    limiter: deps.loginLimiter,
+    limits: deps.signInLimits,
     wechat: deps.wechat,
     activity: deps.activity,
   });

@@ -20,10 +20,11 @@ export function pageRoutes(deps: AppDeps): Router {
   });
   const auth = createAuthController({
     accounts: deps.accounts,
-    limiter: deps.loginLimiter,
+    limits: deps.signInLimits,
+    registrations: deps.registrationLimiter,
     activity: deps.activity,
   });
-  const account = createAccountController({ accounts: deps.accounts, limiter: deps.loginLimiter });
+  const account = createAccountController({ accounts: deps.accounts, limits: deps.signInLimits });
   return new Router()
     .get('/', home.home)
     .get('/register', auth.showRegister)

@@ -76,7 +76,14 @@ export function createAccountService(deps: {
 }): AccountService {
   const { users, sequelize } = deps;
   // Spending the same time on unknown usernames keeps sign-in from revealing which accounts exist.
-  const dummyHash = hashPassword('not-a-real-password', deps.hashParams);
+  // Made once, ahead of the first sign-in; made again if hashing was busy (503) that first time.
+  let dummy: Promise<string> | null = null;
+  const dummyHash = () =>
+    (dummy ??= hashPassword('not-a-real-password', deps.hashParams).catch((err: unknown) => {
+      dummy = null;
+      throw err;
+    }));
+  dummyHash().catch(() => undefined);
 
   async function createUser(fields: {
     username: string;
@@ -105,7 +112,7 @@ export function createAccountService(deps: {
     },
     async authenticate(username, password) {
       const found = await users.findCredentials(normalizeUsername(username));
-      const hash = found?.passwordHash ?? (await dummyHash);
+      const hash = found?.passwordHash ?? (await dummyHash());
       const ok = await verifyPassword(String(password ?? ''), hash);
       if (!ok || !found?.passwordHash) return null;
       if (needsRehash(found.passwordHash, deps.hashParams)) {

@@ -9,6 +9,15 @@ import { TooManyRequests } from '../errors';
 
 export const FAILED_ATTEMPTS_ALLOWED = 10;
 export const FAILED_ATTEMPTS_WINDOW_SECONDS = 15 * 60;
+/**
+ * Failed sign-ins from one address across all user names, per FAILED_ATTEMPTS_WINDOW_SECONDS: three
+ * names' worth of the per-name budget, which a household or office behind one address never reaches
+ * by mistyping, while a guesser gets 30 tries per 15 minutes instead of 10 for every name it knows.
+ */
+export const ADDRESS_FAILURES_ALLOWED = 30;
+/** Registration attempts (taken or not) per address and hour: the "username is taken" oracle stays slow. */
+export const REGISTRATIONS_ALLOWED = 10;
+export const REGISTRATION_WINDOW_SECONDS = 60 * 60;
 
 /** Counts attempts per key (IP + username) and refuses further attempts once the budget is spent. */
 export interface AttemptLimiter {
@@ -19,6 +28,8 @@ export interface AttemptLimiter {
    */
   attempt(key: string): Promise<void>;
   reset(key: string): Promise<void>;
+  /** Gives back the one attempt spent on `key` (a success, or an attempt refused for another reason). */
+  refund(key: string): Promise<void>;
 }
 
 function refusal(res: RateLimiterRes): TooManyRequests {
@@ -29,10 +40,13 @@ function refusal(res: RateLimiterRes): TooManyRequests {
 export function createAttemptLimiter(options: {
   redis: Redis | null;
   keyPrefix: string;
+  /** Attempts per window; FAILED_ATTEMPTS_ALLOWED and FAILED_ATTEMPTS_WINDOW_SECONDS by default. */
+  points?: number;
+  windowSeconds?: number;
 }): AttemptLimiter {
   const settings = {
-    points: FAILED_ATTEMPTS_ALLOWED,
-    duration: FAILED_ATTEMPTS_WINDOW_SECONDS,
+    points: options.points ?? FAILED_ATTEMPTS_ALLOWED,
+    duration: options.windowSeconds ?? FAILED_ATTEMPTS_WINDOW_SECONDS,
     keyPrefix: options.keyPrefix,
   };
   const limiter: RateLimiterAbstract = options.redis
@@ -52,10 +66,69 @@ export function createAttemptLimiter(options: {
     async reset(key) {
       await limiter.delete(key);
     },
+    async refund(key) {
+      await limiter.reward(key, 1);
+    },
   };
 }
 
 /** The key for sign-in attempts: client IP and the (normalized) username tried. */
 export function attemptKey(ip: string, username: string): string {
   return `${ip}|${username.trim().toLowerCase().slice(0, 64)}`;
+}
+
+/** The two budgets a sign-in spends: per address and user name, and per address across all names. */
+export interface SignInLimits {
+  byName: AttemptLimiter;
+  byAddress: AttemptLimiter;
+}
+
+/** Which budget refused a sign-in, and the seconds until it may be tried again. */
+export type SignInRefusal = { scope: 'name' | 'address'; retryAfter: number };
+
+const retryAfterOf = (err: TooManyRequests) => Number(err.headers?.['Retry-After']) || 1;
+
+/**
+ * Spends one attempt of both budgets before the password is checked (parallel guesses are counted
+ * too): null when it may go ahead, otherwise the refusal. A refused attempt spends nothing.
+ */
+export async function spendSignInAttempt(
+  limits: SignInLimits,
+  ip: string,
+  username: string,
+): Promise<SignInRefusal | null> {
+  try {
+    await limits.byAddress.attempt(ip);
+  } catch (err) {
+    if (err instanceof TooManyRequests) return { scope: 'address', retryAfter: retryAfterOf(err) };
+    throw err;
+  }
+  try {
+    await limits.byName.attempt(attemptKey(ip, username));
+    return null;
+  } catch (err) {
+    await limits.byAddress.refund(ip);
+    if (err instanceof TooManyRequests) return { scope: 'name', retryAfter: retryAfterOf(err) };
+    throw err;
+  }
+}
+
+/** After a right password: the name's failures are forgotten, and this attempt is not one of the address's. */
+export async function signInSucceeded(
+  limits: SignInLimits,
+  ip: string,
+  username: string,
+): Promise<void> {
+  await limits.byName.reset(attemptKey(ip, username));
+  await limits.byAddress.refund(ip);
+}
+
+/** An attempt whose password was never checked (hashing was busy, 503) gives both attempts back. */
+export async function signInNotChecked(
+  limits: SignInLimits,
+  ip: string,
+  username: string,
+): Promise<void> {
+  await limits.byName.refund(attemptKey(ip, username));
+  await limits.byAddress.refund(ip);
 }

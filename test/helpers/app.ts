@@ -51,6 +51,9 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATABASE_URL: database.url,
     UPLOAD_DIR: uploadDir,
     LOG_LEVEL: 'info',
+    // A suite's requests all come from one address: only the tests of these limits use the real ones.
+    SIGNIN_FAILURES_PER_ADDRESS: '100000',
+    REGISTRATIONS_PER_HOUR: '100000',
     ...(options.redis ? { REDIS_URL: requireRedisUrl() } : {}),
     ...options.env,
   };

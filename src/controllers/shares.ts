@@ -124,18 +124,25 @@ export function createSharesController(
     async download(ctx: Context) {
       const opened = await openShare(ctx);
       if (locked(ctx, opened)) return redirectToShare(ctx);
-      await sendFileDownload(ctx, deps, opened.file, async ({ fromByteZero }) => {
-        if (!fromByteZero) return; // a resumed download was counted when it started
-        await shares.countDownload(opened.share);
-        rememberDownloadGrant(ctx, opened.share.id);
-        event(ctx, 'share.download', opened.file.id);
-      });
+      await sendFileDownload(
+        ctx,
+        deps,
+        opened.file,
+        async ({ fromByteZero }) => {
+          if (!fromByteZero) return; // a resumed download was counted when it started
+          await shares.countDownload(opened.share);
+          rememberDownloadGrant(ctx, opened.share.id);
+          event(ctx, 'share.download', opened.file.id);
+        },
+        'public',
+      );
     },
     async view(ctx: Context) {
       const opened = await openShare(ctx);
       if (opened.state === 'exhausted') shares.assertActive(opened.share);
       if (locked(ctx, opened)) return redirectToShare(ctx);
-      await sendFileView(ctx, deps, opened.file);
+      // Anyone with the link may have the file: other sites may embed it (images linked from chats).
+      await sendFileView(ctx, deps, opened.file, 'public');
     },
   };
 }

@@ -12,6 +12,7 @@ import { bodyDecodingFailure, isParserError } from './failures';
 import { errorHandler } from './middleware/error-handler';
 import { isClientGone, requestContext } from './middleware/request-context';
 import { trustedProxyAddresses } from './middleware/proxy-trust';
+import { sameOriginWrites, siteOrigin } from './middleware/same-origin';
 import { securityHeaders } from './middleware/security-headers';
 import { sessions } from './middleware/session';
 import { fingerprintedAssets, staticFiles } from './middleware/static-assets';
@@ -24,6 +25,7 @@ const ROOT_DIR = path.resolve(__dirname, '..');
 const noop: Middleware = (_ctx, next) => next();
 
 const isApi = (p: string) => p === '/api' || p.startsWith('/api/');
+const hasBearer = (ctx: Koa.Context) => /^bearer\s/i.test(ctx.get('Authorization'));
 
 /** Uploads stream as long as bytes keep coming: form posts to /files and /api/files, and tus. */
 const isUpload = (ctx: Koa.Context) =>
@@ -49,6 +51,10 @@ export function createApp(deps: AppDeps): Koa {
     maxIpsCount: config.proxy.hops,
     env: config.env,
   });
+  if (config.isProduction && !config.publicUrl)
+    logger.warn(
+      'PUBLIC_URL is not set: share links are built from each request Host header; set PUBLIC_URL',
+    );
   if (config.proxy.deprecatedTrue)
     logger.warn('TRUST_PROXY=true is deprecated: it means 1 trusted proxy hop; set TRUST_PROXY=1');
   installRenderer(app, deps.views, { productName: PRODUCT_NAME });
@@ -96,6 +102,9 @@ export function createApp(deps: AppDeps): Koa {
     )
     .use(sessions(app, deps.sessionStore, { ttlMs: config.sessionTtlMs, keyPrefix: 'sess:' }))
     .use(sessionUser(deps.accounts))
+    .use(siteOrigin(config.publicUrl))
+    // A bearer token is never attached by a browser on its own: only cookie-borne writes are checked.
+    .use(sameOriginWrites(config.publicUrl, (ctx) => isApi(ctx.path) && hasBearer(ctx)))
     .use(forApi(false, csrfProtection()))
     .use(forApi(true, compose(apiAuth({ secret: config.jwtSecret, accounts: deps.accounts }))))
     .use(createRoutes(deps));

@@ -28,6 +28,8 @@ export interface Config {
   trustProxy: boolean;
   /** Which proxies' X-Forwarded-For entries count (TRUST_PROXY; README, "Behind a reverse proxy"). */
   proxy: ProxyTrust;
+  /** The origin Depot is reached at (PUBLIC_URL, e.g. https://depot.example.com), or null. */
+  publicUrl: string | null;
   /** Failed sign-ins per IP across all names (15 min), registrations per IP (hour): README, Security. */
   limits: { signInFailuresPerAddress: number; registrationsPerHour: number };
   /** Bearer token that opens /metrics to clients other than loopback; null: loopback only. */
@@ -193,6 +195,12 @@ const schema = z.object({
     .default(Infinity),
   SESSION_TTL: duration('7d').default(7 * 86_400_000),
   TRUST_PROXY: proxyTrust.default({ hops: 0, addresses: [], deprecatedTrue: false }),
+  PUBLIC_URL: url(['http:', 'https:'])
+    .refine((text) => ['', '/'].includes(new URL(text).pathname) && !new URL(text).search, {
+      message: 'must be an origin such as https://depot.example.com (no path)',
+    })
+    .transform((text) => new URL(text).origin)
+    .optional(),
   SIGNIN_FAILURES_PER_ADDRESS: intRange(1, 100_000).default(ADDRESS_FAILURES_ALLOWED),
   REGISTRATIONS_PER_HOUR: intRange(1, 100_000).default(REGISTRATIONS_ALLOWED),
   METRICS_TOKEN: z
@@ -279,6 +287,7 @@ export function loadConfig(
     sessionTtlMs: vars.SESSION_TTL,
     trustProxy: vars.TRUST_PROXY.hops > 0 || vars.TRUST_PROXY.addresses.length > 0,
     proxy: vars.TRUST_PROXY,
+    publicUrl: vars.PUBLIC_URL ?? null,
     limits: {
       signInFailuresPerAddress: vars.SIGNIN_FAILURES_PER_ADDRESS,
       registrationsPerHour: vars.REGISTRATIONS_PER_HOUR,

@@ -183,7 +183,7 @@ export function createApiSharesController(deps: {
         userAgent: ctx.get('User-Agent'),
       });
       ctx.status = 201;
-      ctx.body = deps.shares.toJson(share, `${ctx.protocol}://${ctx.host}`);
+      ctx.body = deps.shares.toJson(share, ctx.state.siteOrigin);
     },
   };
 }

@@ -19,7 +19,7 @@ function fileSharesForPage(files: FileService, shares: ShareService): Middleware
     if (file && user && file.ownerId === user.id) {
       Object.assign(ctx.state, {
         fileShares: await shares.listForFile(file.id),
-        shareOrigin: `${ctx.protocol}://${ctx.host}`,
+        shareOrigin: ctx.state.siteOrigin,
       });
     }
     await next();

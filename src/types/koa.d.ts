@@ -11,6 +11,8 @@ declare module 'koa' {
     user: User | null;
     /** How the user was authenticated on this request. */
     authMethod?: 'session' | 'bearer';
+    /** Where absolute URLs point: PUBLIC_URL, or the request's own origin ('' when its Host is odd). */
+    siteOrigin: string;
   }
 
   interface ExtendableContext {

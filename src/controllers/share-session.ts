@@ -3,12 +3,12 @@ import type { Context } from 'koa';
 // Bounded so a session that opens many links does not grow without limit.
 const MAX_REMEMBERED = 50;
 
-function remembered(ctx: Context, key: 'shareUnlocks' | 'shareGrants'): string[] {
+function remembered(ctx: Context, key: 'shareUnlocks'): string[] {
   const list = ctx.session?.[key];
   return Array.isArray(list) ? (list as string[]) : [];
 }
 
-function remember(ctx: Context, key: 'shareUnlocks' | 'shareGrants', shareId: string): void {
+function remember(ctx: Context, key: 'shareUnlocks', shareId: string): void {
   if (!ctx.session) return;
   const list = remembered(ctx, key).filter((id) => id !== shareId);
   ctx.session[key] = [...list, shareId].slice(-MAX_REMEMBERED);
@@ -20,9 +20,3 @@ export const isUnlocked = (ctx: Context, shareId: string) =>
 /** Remembers that this browser entered the share's password. */
 export const rememberUnlock = (ctx: Context, shareId: string) =>
   remember(ctx, 'shareUnlocks', shareId);
-/** This browser started a counted download of the share (so it may resume it after the last one). */
-export const hasDownloadGrant = (ctx: Context, shareId: string) =>
-  remembered(ctx, 'shareGrants').includes(shareId);
-/** Remembers a counted download for later resumption. */
-export const rememberDownloadGrant = (ctx: Context, shareId: string) =>
-  remember(ctx, 'shareGrants', shareId);

@@ -1,19 +1,22 @@
 import type { Context } from 'koa';
 import { ValidationError } from '../errors';
+import {
+  GRANT_COOKIE,
+  GRANT_TTL_MS,
+  grantHolds,
+  signGrant,
+  type GrantSubject,
+} from '../lib/download-grant';
 import { inlineContentType } from '../lib/inline-types';
 import { tryAgainIn } from '../lib/retry-wording';
 import { flash } from '../middleware/flash';
 import type { ActivityRecorder } from '../services/activity';
 import type { AttemptLimiter } from '../services/rate-limit';
 import type { OpenedShare, ShareService } from '../services/shares';
+import type { BodyStartInfo } from '../middleware/send-content';
 import { sendFileDownload, sendFileView, type FileContentDeps } from './file-content';
 import { attemptOrWait } from './rate-limited';
-import {
-  hasDownloadGrant,
-  isUnlocked,
-  rememberDownloadGrant,
-  rememberUnlock,
-} from './share-session';
+import { isUnlocked, rememberUnlock } from './share-session';
 
 const messages = {
   created: 'Share link created. Copy it from the list below.',
@@ -26,6 +29,31 @@ const messages = {
 };
 
 type Body = Record<string, unknown>;
+
+const grantSubject = (opened: OpenedShare): GrantSubject => ({
+  shareToken: opened.share.token,
+  sha256: opened.file.sha256,
+});
+/** The app's signing keys (APP_KEYS, the first one current): grants are signed with them like the session cookie. */
+const appKeys = (ctx: Context): string[] => (Array.isArray(ctx.app.keys) ? ctx.app.keys : []);
+const downloadPath = (token: string) => `/s/${encodeURIComponent(token)}/download`;
+
+/** Whether this client holds a grant from a counted download of this link (it may resume for free). */
+function holdsGrant(ctx: Context, opened: OpenedShare): boolean {
+  return grantHolds(appKeys(ctx), ctx.cookies.get(GRANT_COOKIE), grantSubject(opened), Date.now());
+}
+
+/** Gives the client of a counted download its grant: a signed cookie only that link's download path gets. */
+function giveGrant(ctx: Context, opened: OpenedShare): void {
+  if (!appKeys(ctx).length) return;
+  ctx.cookies.set(GRANT_COOKIE, signGrant(appKeys(ctx), grantSubject(opened), Date.now()), {
+    path: downloadPath(opened.share.token),
+    maxAge: GRANT_TTL_MS,
+    httpOnly: true,
+    sameSite: 'lax',
+    overwrite: true,
+  });
+}
 
 /** Share links: created and revoked from the file page, opened by anyone with the link. */
 export function createSharesController(
@@ -45,10 +73,10 @@ export function createSharesController(
       userAgent: ctx.get('User-Agent'),
     });
 
-  /** The share, refusing dead links (410) and, for exhausted ones, anyone not resuming their own download. */
-  async function openShare(ctx: Context): Promise<OpenedShare> {
+  /** The share, refusing dead links (410) and exhausted ones, unless `resumable` (a grant holder's download). */
+  async function openShare(ctx: Context, resumable = false): Promise<OpenedShare> {
     const opened = await shares.open(ctx.params.token);
-    if (opened.state === 'exhausted' && !hasDownloadGrant(ctx, opened.share.id))
+    if (opened.state === 'exhausted' && !(resumable && holdsGrant(ctx, opened)))
       shares.assertActive(opened.share);
     return opened;
   }
@@ -122,20 +150,18 @@ export function createSharesController(
       ctx.redirect(`/s/${encodeURIComponent(ctx.params.token)}`);
     },
     async download(ctx: Context) {
-      const opened = await openShare(ctx);
+      const opened = await openShare(ctx, true);
       if (locked(ctx, opened)) return redirectToShare(ctx);
-      await sendFileDownload(
-        ctx,
-        deps,
-        opened.file,
-        async ({ fromByteZero }) => {
-          if (!fromByteZero) return; // a resumed download was counted when it started
-          await shares.countDownload(opened.share);
-          rememberDownloadGrant(ctx, opened.share.id);
-          event(ctx, 'share.download', opened.file.id);
-        },
-        'public',
-      );
+      const granted = holdsGrant(ctx, opened);
+      // Only the client whose download was counted resumes for free (a range not starting at byte 0, with its
+      // grant); any other response that sends bytes counts, so Range cannot read a limited link for nothing.
+      const countUnlessResumed = async ({ fromByteZero }: BodyStartInfo) => {
+        if (!fromByteZero && granted) return;
+        await shares.countDownload(opened.share);
+        giveGrant(ctx, opened);
+        event(ctx, 'share.download', opened.file.id);
+      };
+      await sendFileDownload(ctx, deps, opened.file, countUnlessResumed, 'public');
     },
     async view(ctx: Context) {
       const opened = await openShare(ctx);

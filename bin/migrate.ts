@@ -1,5 +1,6 @@
 /** `npm run migrate`: applies pending migrations (`-- down` undoes the last one). */
 import { createLogger } from '../src/logger';
+import { withMigrationLock } from '../src/models/sql/migration-lock';
 import { createMigrator } from '../src/models/sql/migrator';
 import { createSequelize } from '../src/models/sql';
 import { withoutQueryDeadline } from '../src/models/sql/query-deadline';
@@ -11,8 +12,11 @@ async function main(): Promise<void> {
   const sequelize = createSequelize(config.databaseUrl, logger);
   const migrator = createMigrator(sequelize, logger);
   // A schema change may rightly take minutes on a large table: no query deadline for migrations.
+  // Under the same lock as a starting server, so `npm run migrate` never races one.
   await withoutQueryDeadline(() =>
-    process.argv.includes('down') ? migrator.down() : migrator.up(),
+    withMigrationLock(sequelize, logger, () =>
+      process.argv.includes('down') ? migrator.down() : migrator.up(),
+    ),
   );
   await sequelize.close();
 }

@@ -2,6 +2,8 @@ import type { QueryInterface, Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import { migrations } from '../../../migrations';
 import type { Logger } from '../../logger';
+import { withMigrationLock } from './migration-lock';
+import { withoutQueryDeadline } from './query-deadline';
 
 /** The umzug migrator over the list in migrations/index.ts (an explicit list, so tsx, jest and tsc all load it). */
 export function createMigrator(sequelize: Sequelize, logger: Logger): Umzug<QueryInterface> {
@@ -22,7 +24,13 @@ export function createMigrator(sequelize: Sequelize, logger: Logger): Umzug<Quer
   });
 }
 
-/** Applies every pending migration. */
+/**
+ * Applies every pending migration under the migration lock, so any number of instances may start
+ * together on a fresh database. No query deadline: waiting for the lock, or a migration on a large
+ * table, may rightly take minutes.
+ */
 export async function migrateToLatest(sequelize: Sequelize, logger: Logger): Promise<void> {
-  await createMigrator(sequelize, logger).up();
+  await withoutQueryDeadline(() =>
+    withMigrationLock(sequelize, logger, () => createMigrator(sequelize, logger).up()),
+  );
 }

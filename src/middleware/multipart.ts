@@ -95,6 +95,9 @@ export function createFormFileReceiver(deps: {
     const declared = Number(ctx.get('Content-Length')) || 0;
     if (declared > remainingQuota + FORM_OVERHEAD_BYTES)
       throw new PayloadTooLarge(fileMessages.overQuota(limits.quotaBytes));
+    // The body may have failed while the usage was read (a malformed chunk, a client gone): multer listens
+    // for the request's end and close only from now on, and would wait for them forever.
+    if (ctx.req.destroyed) throw new AppError(400, 'UPLOAD_ABORTED', messages.interrupted);
     const state = new FormUploadState({ maxFileBytes: limits.maxFileBytes, remainingQuota });
     states.set(ctx.req, state);
     deps.metrics.activeUploads.inc();

@@ -98,6 +98,9 @@ describe('credentials in the log', () => {
       const lines = await logsSince(before);
       expectNoCredentials(lines);
       expect(t.logs.slice(before).filter((line) => Number(line.level) >= 40)).toEqual([]);
+      // Nothing is left waiting for the body that will never come (a form upload once hung here for good).
+      const active = await t.deps.metrics.activeUploads.get();
+      expect(active.values[0]?.value ?? 0).toBe(0);
     });
   });
 

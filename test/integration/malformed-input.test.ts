@@ -248,5 +248,13 @@ describe.each(DATABASES)('malformed input answers 4xx, never 5xx (%s)', (db) => 
       expect(res.status).toBeLessThan(500);
       expect(res.text).not.toMatch(STACK);
     });
+
+    it('answers 431 to a header block larger than 16 KiB', async () => {
+      const res = await request(t.server)
+        .get('/api/files')
+        .set('Authorization', auth)
+        .set('X-Padding', 'p'.repeat(20_000));
+      expect(res.status).toBe(431);
+    });
   });
 });

@@ -132,6 +132,7 @@ export function createUploadsController(uploads: UploadsFeature) {
         ip: ctx.ip,
         userAgent: ctx.get('User-Agent'),
         log: ctx.state.log,
+        bodyCut: () => !ctx.req.complete,
       };
       const response = await runInUploadScope(scope, () =>
         uploads.server.handleWeb(toWebRequest(ctx)),

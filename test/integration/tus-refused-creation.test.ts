@@ -1,10 +1,13 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { bearer, buildUser } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
 import { OCTETS, TUS, tusMetadata } from '../helpers/tus';
+import { eventually } from '../helpers/upload-checks';
 
 const QUOTA = 64 * 1024;
 
@@ -69,6 +72,38 @@ describe.each(DATABASES)('POST /api/uploads/ refused after creation (%s)', (db) 
     const id = (res.headers.location as string).split('/').pop() as string;
     expect(await rows()).toBe(1);
     expect(fs.statSync(path.join(t.uploadDir, '.uploads', `${id}.part`)).size).toBe(5);
+  });
+
+  it('keeps nothing of a creation-with-upload whose client went away mid-body', async () => {
+    const before = partialFiles();
+    const server = http.createServer(t.server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const req = http.request({
+        host: '127.0.0.1',
+        port: (server.address() as AddressInfo).port,
+        method: 'POST',
+        path: '/api/uploads/',
+        headers: {
+          ...TUS,
+          Authorization: auth,
+          'Upload-Length': String(QUOTA),
+          'Content-Type': OCTETS,
+          'Content-Length': String(QUOTA),
+        },
+      });
+      req.on('error', () => undefined);
+      req.write(Buffer.alloc(1000, 1));
+      // The row exists while the body streams in; then the client leaves without a word.
+      await eventually(async () => (await rows()) === 1);
+      req.destroy();
+      await eventually(async () => (await rows()) === 0);
+      await eventually(() => partialFiles().length === before.length);
+      expect(partialFiles()).toEqual(before);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('keeps nothing of a creation refused for its quota', async () => {

@@ -22,6 +22,8 @@ export interface UploadRequestScope {
    * then, the client never learns the upload's URL, so nothing of it may remain (see discardRefusedCreation).
    */
   creating?: string;
+  /** Whether the request body stopped before its end (the client went away): a cut body is not a whole one. */
+  bodyCut?: () => boolean;
 }
 
 const storage = new AsyncLocalStorage<UploadRequestScope>();

@@ -13,6 +13,9 @@ import { currentUploadScope, type ExpectedChecksum } from './request-scope';
 /** The tus error a failed Upload-Checksum gets (460 is the status the checksum extension defines). */
 export const CHECKSUM_MISMATCH = { status_code: 460, body: 'Checksum Mismatch\n' };
 
+/** The tus answer to a creation-with-upload whose body was cut (nobody receives it: the client is gone). */
+const CREATION_CUT = { status_code: 400, body: 'The upload was interrupted before its creation finished.\n' };
+
 /** File bytes handed to the hashing thread per message while a PATCH streams in. */
 const HASH_RANGE_BYTES = 8 * 1024 * 1024;
 
@@ -137,7 +140,11 @@ export class DepotTusStore extends DataStore {
       this.deps.metrics.bytesUploaded.inc(received.bytes);
       keep(newOffset);
       const scope = currentUploadScope();
-      if (scope?.creating === id) scope.creating = undefined;
+      if (scope?.creating === id) {
+        // A creation whose client left mid-body never gets its Location: refused, so nothing of it stays.
+        if (scope.bodyCut?.()) throw CREATION_CUT;
+        scope.creating = undefined;
+      }
       return newOffset;
     } finally {
       await writer.close();

@@ -114,7 +114,8 @@ export function createUploadCompleter(deps: CompletionDeps): UploadCompleter {
       try {
         const record = await deps.uploads.find(id);
         if (!record || record.status === 'done') return;
-        if (record.status === 'receiving' && record.offset < record.size) throw ERRORS.INVALID_OFFSET;
+        if (record.status === 'receiving' && record.offset < record.size)
+          throw ERRORS.INVALID_OFFSET;
         await finish(record, origin);
       } finally {
         await lock.unlock();

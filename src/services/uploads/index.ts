@@ -134,7 +134,10 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
     disableTerminationForFinishedUploads: true,
     async onUploadFinish(_req, upload) {
       const scope = currentUploadScope();
-      await completer.complete(upload.id, { ip: scope?.ip ?? '', userAgent: scope?.userAgent ?? '' });
+      await completer.complete(upload.id, {
+        ip: scope?.ip ?? '',
+        userAgent: scope?.userAgent ?? '',
+      });
       return {};
     },
     async onResponseError(req, err) {
@@ -144,7 +147,15 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
     },
   });
   const sweep = () =>
-    sweepUploads({ uploads, partials, hashes, completer, discard, expiryMs: deps.expiryMs, logger: deps.logger });
+    sweepUploads({
+      uploads,
+      partials,
+      hashes,
+      completer,
+      discard,
+      expiryMs: deps.expiryMs,
+      logger: deps.logger,
+    });
   let timer: NodeJS.Timeout | null = null;
   // Upload id -> owner id. An upload's owner never changes, so once known it needs no query: every PATCH
   // of a chunked upload is checked from here (the store still reads the row under the lock).

@@ -14,7 +14,10 @@ import { currentUploadScope, type ExpectedChecksum } from './request-scope';
 export const CHECKSUM_MISMATCH = { status_code: 460, body: 'Checksum Mismatch\n' };
 
 /** The tus answer to a creation-with-upload whose body was cut (nobody receives it: the client is gone). */
-const CREATION_CUT = { status_code: 400, body: 'The upload was interrupted before its creation finished.\n' };
+const CREATION_CUT = {
+  status_code: 400,
+  body: 'The upload was interrupted before its creation finished.\n',
+};
 
 /** File bytes handed to the hashing thread per message while a PATCH streams in. */
 const HASH_RANGE_BYTES = 8 * 1024 * 1024;
@@ -103,7 +106,9 @@ export class DepotTusStore extends DataStore {
             if (position + length - fed < HASH_RANGE_BYTES) return;
             const from = fed;
             fed = position + length;
-            await new Promise<void>((ready) => running.updateFromFile(path, from, fed - from, ready));
+            await new Promise<void>((ready) =>
+              running.updateFromFile(path, from, fed - from, ready),
+            );
           }
         : undefined;
     // Bytes a background sync made durable are recorded at once, so a crash mid-PATCH resumes from there. Not

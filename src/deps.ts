@@ -39,6 +39,8 @@ import { createViews } from './views';
 export interface ReadinessCheck {
   name: string;
   ping(): Promise<void>;
+  /** What /readyz adds under `details` (MongoDB: the server and how expired activity leaves it). */
+  detail?(): Record<string, string>;
 }
 
 /** Everything the app needs, built once per process (or per test) and passed to createApp. */

@@ -32,10 +32,14 @@ export function createHealthController(deps: { readiness: ReadinessCheck[]; metr
       const failing = results.filter(([, state]) => state !== 'ok').map(([name]) => name);
       ctx.set('Cache-Control', 'no-store');
       ctx.status = failing.length ? 503 : 200;
+      const details = deps.readiness.flatMap((check) =>
+        check.detail ? [[check.name, check.detail()] as const] : [],
+      );
       ctx.body = {
         status: failing.length ? 'unavailable' : 'ok',
         checks: Object.fromEntries(results),
         failing,
+        ...(details.length ? { details: Object.fromEntries(details) } : {}),
       };
     },
     async metrics(ctx: Context) {

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
+import type { ReadinessCheck } from '../deps';
 import type { Logger } from '../logger';
-import type { MongoConnector } from '../models/mongo';
 import type { SqlModels } from '../models/sql';
 import type { ActivityRepository } from '../repositories/activity';
 import type { CommentRepository } from '../repositories/comments';
@@ -19,9 +19,9 @@ const DAY_MS = 86_400_000;
 export interface CommentsFeature {
   comments: CommentService;
   activity: ActivityService;
-  /** The 'mongodb' readiness check, when MongoDB is configured. */
-  readiness: { name: string; ping(): Promise<void> } | null;
-  /** Connects to MongoDB (with retry, in the background) or schedules pruning of old SQL events. */
+  /** The 'mongodb' readiness check, when MongoDB is configured (its detail: server and expiry mode). */
+  readiness: ReadinessCheck | null;
+  /** Connects to MongoDB (with retry, in the background) or schedules pruning of old events. */
   start(): Promise<void>;
   /** Waits for activity writes in flight, then closes the MongoDB connection. */
   close(): Promise<void>;
@@ -31,7 +31,8 @@ interface Stores {
   comments: CommentRepository;
   activity: ActivityRepository;
   readiness: CommentsFeature['readiness'];
-  connect(): MongoConnector | null;
+  /** Background work: pruning (SQL; Mongo only where the TTL index is refused) and the Mongo connection. */
+  start(prune: () => Promise<unknown>): Promise<() => Promise<void>>;
 }
 
 async function createStores(config: Config, models: SqlModels, logger: Logger): Promise<Stores> {
@@ -40,30 +41,20 @@ async function createStores(config: Config, models: SqlModels, logger: Logger): 
       comments: createSqlCommentRepository(models.Comment),
       activity: createSqlActivityRepository(models.Activity),
       readiness: null,
-      connect: () => null,
+      async start(prune) {
+        await prune();
+        const pruner = setInterval(prune, PRUNE_EVERY_MS);
+        pruner.unref();
+        return async () => clearInterval(pruner);
+      },
     };
   }
   // Loaded only when configured: Mongoose and the MongoDB driver are ~30 MB of every process's memory.
-  const [{ connectWithRetry, createMongoConnection }, mongoActivity, mongoComments] =
-    await Promise.all([
-      import('../models/mongo'),
-      import('../repositories/mongo/activity'),
-      import('../repositories/mongo/comments'),
-    ]);
-  const uri = config.mongodbUri;
-  const mongo = createMongoConnection({ activityTtlDays: config.activityTtlDays });
+  const { createMongoStores } = await import('../repositories/mongo/store');
+  const mongo = createMongoStores(config, logger, config.mongodbUri);
   return {
-    comments: mongoComments.createMongoCommentRepository(mongo.models.Comment),
-    activity: mongoActivity.createMongoActivityRepository(mongo.models.Activity),
-    readiness: {
-      name: 'mongodb',
-      async ping() {
-        const db = mongo.connection.readyState === 1 ? mongo.connection.db : undefined;
-        if (!db) throw new Error('not connected');
-        await db.command({ ping: 1 });
-      },
-    },
-    connect: () => connectWithRetry(mongo.connection, uri, logger),
+    ...mongo,
+    start: async (prune) => mongo.start(prune, PRUNE_EVERY_MS),
   };
 }
 
@@ -89,8 +80,7 @@ export async function createCommentsFeature(deps: {
   const comments = createCommentService({ store: stores.comments, files: deps.files, activity });
   deps.files.onDelete((file) => comments.removeAllOf(file));
 
-  let connector: MongoConnector | null = null;
-  let pruner: NodeJS.Timeout | undefined;
+  let stop: () => Promise<void> = async () => undefined;
   const prune = () =>
     stores.activity
       .prune(new Date(Date.now() - config.activityTtlDays * DAY_MS))
@@ -101,16 +91,11 @@ export async function createCommentsFeature(deps: {
     activity,
     readiness: stores.readiness,
     async start() {
-      connector = stores.connect();
-      if (connector) return;
-      await prune();
-      pruner = setInterval(prune, PRUNE_EVERY_MS);
-      pruner.unref();
+      stop = await stores.start(prune);
     },
     async close() {
-      clearInterval(pruner);
       await activity.flush();
-      await connector?.stop();
+      await stop();
     },
   };
 }

@@ -20,18 +20,26 @@ export type StoreKind = 'sqlite' | 'mysql' | 'mongodb';
 /** The SQL stores always run; MongoDB only when TEST_MONGODB_URI names a real server. */
 export const SQL_STORES: StoreKind[] = DATABASES;
 export const MONGODB_URI = process.env.TEST_MONGODB_URI ?? null;
+/** Every store this machine can run: the SQL ones, plus MongoDB (FerretDB in CI) when configured. */
+export const STORES: StoreKind[] = [...SQL_STORES, ...(MONGODB_URI ? (['mongodb'] as const) : [])];
 
 /** A unique database on the test MongoDB server, so parallel test files never meet. */
-function uniqueMongoUri(): string {
+export function uniqueMongoUri(): string {
   const url = new URL(MONGODB_URI as string);
   url.pathname = `/depot_t_${randomBytes(6).toString('hex')}`;
   return url.toString();
 }
 
-/** A test app whose comments and activity use `kind` (MongoDB runs beside SQLite for the rest). */
-export async function buildStoreApp(kind: StoreKind): Promise<TestApp & { mongoUri?: string }> {
+/**
+ * A test app whose comments and activity use `kind` (MongoDB runs beside SQLite for the rest), on a fresh
+ * database or on `mongoUri` (dropped at close all the same).
+ */
+export async function buildStoreApp(
+  kind: StoreKind,
+  givenUri?: string,
+): Promise<TestApp & { mongoUri?: string }> {
   if (kind !== 'mongodb') return buildTestApp({ db: kind });
-  const mongoUri = uniqueMongoUri();
+  const mongoUri = givenUri ?? uniqueMongoUri();
   const t = await buildTestApp({ db: 'sqlite', env: { MONGODB_URI: mongoUri } });
   const close = t.close.bind(t);
   return Object.assign(t, {

@@ -1,3 +1,5 @@
+import mongoose from 'mongoose';
+import request from 'supertest';
 import { ValidationError } from '../../src/errors';
 import { COMMENT_BODY_MAX } from '../../src/repositories/comments';
 import type { User } from '../../src/repositories/users';
@@ -10,8 +12,10 @@ import {
   buildStoreApp,
   openStores,
   storedFile,
+  uniqueMongoUri,
   type StoreKind,
 } from '../helpers/stores';
+import { eventually } from '../helpers/upload-checks';
 
 const origin = { ip: '127.0.0.1', userAgent: 'contract-test' };
 
@@ -244,46 +248,90 @@ function contract(kind: StoreKind) {
       expect(saved.userAgent).toHaveLength(512);
     });
 
-    if (kind !== 'mongodb') {
-      it('prunes events older than the cut-off (MongoDB uses its TTL index instead)', async () => {
-        const alice = (await buildUser(t)).user;
-        t.deps.activity.record({ type: 'signin', userId: alice.id, ...origin });
-        await t.deps.activity.flush();
-        expect(await stores.activity.prune(new Date(Date.now() - 60_000))).toBe(0);
-        const removed = await stores.activity.prune(new Date(Date.now() + 60_000));
-        expect(removed).toBeGreaterThanOrEqual(1);
-        expect((await t.deps.activity.listForUser(alice, 1, 10)).total).toBe(0);
-      });
-    }
+    it('prunes events older than the cut-off (MongoDB where the server refuses the TTL index)', async () => {
+      const alice = (await buildUser(t)).user;
+      t.deps.activity.record({ type: 'signin', userId: alice.id, ...origin });
+      await t.deps.activity.flush();
+      expect(await stores.activity.prune(new Date(Date.now() - 60_000))).toBe(0);
+      expect((await t.deps.activity.listForUser(alice, 1, 10)).total).toBe(1);
+      const removed = await stores.activity.prune(new Date(Date.now() + 60_000));
+      expect(removed).toBeGreaterThanOrEqual(1);
+      expect((await t.deps.activity.listForUser(alice, 1, 10)).total).toBe(0);
+    });
   });
 }
 
 describe.each(SQL_STORES)('comments and activity store contract (%s)', (kind) => contract(kind));
 
-// There is no MongoDB on the machines this was written on: this block runs only against a real server.
+/** The readiness detail of `t`'s MongoDB once the indexes are made (server and expiry mode). */
+async function mongoDetail(t: TestApp): Promise<Record<string, string>> {
+  let detail: Record<string, string> = {};
+  await eventually(async () => {
+    const res = await request(t.server).get('/readyz');
+    detail = res.body.details?.mongodb ?? {};
+    return res.status === 200 && 'server' in detail;
+  }, 15_000);
+  return detail;
+}
+
+// CI runs this block against FerretDB (.ci/ferretdb.sh); any MongoDB server does too.
 (MONGODB_URI ? describe : describe.skip)(
   `comments and activity store contract (mongodb${MONGODB_URI ? '' : ': skipped, set TEST_MONGODB_URI=mongodb://... to run'})`,
   () => {
     contract('mongodb');
 
-    it('created the TTL index on activities.at', async () => {
-      const t = await buildStoreApp('mongodb');
-      const stores = openStores('mongodb', t);
+    it('creates the indexes live, with a TTL index where the server takes one, else hourly pruning, and /readyz says which', async () => {
+      // An event long expired, already stored before Depot starts.
+      const mongoUri = uniqueMongoUri();
+      const seed = await mongoose.createConnection(mongoUri).asPromise();
+      const old = new Date(Date.now() - 400 * 86_400_000);
+      await seed
+        .collection('activities')
+        .insertOne({ _id: 'expired-event-0000000', type: 'signin', at: old } as never);
+      const t = await buildStoreApp('mongodb', mongoUri);
       try {
-        t.deps.activity.record({ type: 'signin', userId: 'x'.repeat(22), ...origin });
-        await t.deps.activity.flush();
-        const mongoose = await import('mongoose');
-        const conn = await mongoose.createConnection(t.mongoUri as string).asPromise();
-        const indexes = await conn.collection('activities').indexes();
-        await conn.close();
-        expect(indexes).toContainEqual(
-          expect.objectContaining({
-            key: { at: 1 },
-            expireAfterSeconds: t.deps.config.activityTtlDays * 86_400,
-          }),
+        const detail = await mongoDetail(t);
+        const indexes = await seed.collection('activities').indexes();
+        expect(indexes.map((index) => index.key)).toEqual(
+          expect.arrayContaining([
+            { userId: 1, at: -1 },
+            { fileOwnerId: 1, at: -1 },
+            { fileId: 1, at: -1 },
+            { at: 1 },
+          ]),
         );
+        expect(
+          (await seed.collection('comments').indexes()).map((index) => index.key),
+        ).toContainEqual({ fileId: 1, createdAt: -1 });
+        const ttl = indexes.find((index) => index.name === 'at_1')?.expireAfterSeconds;
+        if (detail.server.startsWith('FerretDB')) {
+          // FerretDB v1 answers NotImplemented to expireAfterSeconds: Depot prunes, at start-up and hourly.
+          expect(detail).toEqual({
+            server: 'FerretDB v1.24.2',
+            activityExpiry: 'pruned hourly (the server refuses TTL indexes)',
+          });
+          expect(ttl).toBeUndefined();
+          expect(t.logs).toContainEqual(
+            expect.objectContaining({
+              msg: 'mongodb refuses TTL indexes; expired activity is pruned hourly instead',
+              codeName: 'NotImplemented',
+            }),
+          );
+          await eventually(
+            async () =>
+              (await seed
+                .collection('activities')
+                .countDocuments({ _id: 'expired-event-0000000' } as never)) === 0,
+          );
+        } else {
+          expect(detail).toMatchObject({
+            server: expect.stringMatching(/^MongoDB /),
+            activityExpiry: 'TTL index',
+          });
+          expect(ttl).toBe(t.deps.config.activityTtlDays * 86_400);
+        }
       } finally {
-        await stores.close();
+        await seed.close();
         await t.close();
       }
     });

@@ -26,6 +26,8 @@ describe('MONGODB_URI configured but MongoDB unreachable', () => {
         status: 'unavailable',
         checks: { database: 'ok', mongodb: 'unavailable' },
         failing: ['mongodb'],
+        // Which expiry mode applies is known only once a server has answered the TTL index.
+        details: { mongodb: { activityExpiry: 'not known until connected' } },
       });
       const user = await signedInAgent(t);
       const file = await storedFile(t, user.user, { visibility: 'public' });

@@ -21,8 +21,11 @@ export type ActivityDocModel = Model<ActivityDoc>;
 
 const DAY_SECONDS = 86_400;
 
-/** The schema, with a TTL index that lets MongoDB delete events `ttlDays` after they happened. */
-export function buildActivitySchema(ttlDays: number): Schema<ActivityDoc> {
+/**
+ * The schema, with a TTL index that lets MongoDB delete events `ttlDays` after they happened (a server that
+ * refuses TTL indexes, FerretDB, gets a plain one and periodic pruning: see ensureIndexes).
+ */
+export function buildActivitySchema(ttlDays: number, bufferTimeoutMS = 5000): Schema<ActivityDoc> {
   const optionalId = { type: String, default: null };
   const schema = new Schema<ActivityDoc>(
     {
@@ -37,8 +40,14 @@ export function buildActivitySchema(ttlDays: number): Schema<ActivityDoc> {
       userAgent: { type: String, default: '', maxlength: USER_AGENT_MAX },
       at: { type: Date, required: true, default: Date.now },
     },
-    // While MongoDB is away, an operation waits this long for it, then fails (logged, or a 500).
-    { collection: 'activities', versionKey: false, strict: 'throw', bufferTimeoutMS: 5000 },
+    // While MongoDB is away, an operation waits this long (DEPENDENCY_TIMEOUT) for it, then fails (logged, or a 503).
+    {
+      collection: 'activities',
+      versionKey: false,
+      strict: 'throw',
+      bufferTimeoutMS,
+      autoIndex: false,
+    },
   );
   // /activity is "my events OR events on my files": MongoDB merges these two sorted index scans.
   schema.index({ userId: 1, at: -1 });
@@ -50,6 +59,10 @@ export function buildActivitySchema(ttlDays: number): Schema<ActivityDoc> {
 }
 
 /** Registers the model on one connection (never the global mongoose.model). */
-export function defineActivityDocModel(connection: Connection, ttlDays: number): ActivityDocModel {
-  return connection.model<ActivityDoc>('Activity', buildActivitySchema(ttlDays));
+export function defineActivityDocModel(
+  connection: Connection,
+  ttlDays: number,
+  timeoutMs?: number,
+): ActivityDocModel {
+  return connection.model<ActivityDoc>('Activity', buildActivitySchema(ttlDays, timeoutMs));
 }

@@ -15,8 +15,14 @@ export interface CommentDoc {
 
 export type CommentDocModel = Model<CommentDoc>;
 
+/** Mongoose would store a number or boolean body as its text: only strings are bodies (as in the SQL store). */
+function onlyStrings(value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError('not a string');
+  return value;
+}
+
 /** The schema: the body is trimmed, then must be 1-2000 characters (the SQL store applies the same rule). */
-export function buildCommentSchema(): Schema<CommentDoc> {
+export function buildCommentSchema(bufferTimeoutMS = 5000): Schema<CommentDoc> {
   const schema = new Schema<CommentDoc>(
     {
       // Our own random URL-safe ids, the same shape as the SQL store's, so URLs never depend on the store.
@@ -26,6 +32,7 @@ export function buildCommentSchema(): Schema<CommentDoc> {
       authorName: { type: String, required: true, maxlength: 64 },
       body: {
         type: String,
+        cast: [onlyStrings, COMMENT_BODY_MESSAGE],
         trim: true,
         required: [true, COMMENT_BODY_MESSAGE],
         minlength: [1, COMMENT_BODY_MESSAGE],
@@ -34,8 +41,15 @@ export function buildCommentSchema(): Schema<CommentDoc> {
       createdAt: { type: Date, required: true, default: Date.now },
       editedAt: { type: Date, default: null },
     },
-    // While MongoDB is away, an operation waits this long for it, then fails (logged, or a 500).
-    { collection: 'comments', versionKey: false, strict: 'throw', bufferTimeoutMS: 5000 },
+    // While MongoDB is away, an operation waits this long (DEPENDENCY_TIMEOUT) for it, then fails (a 503).
+    // Indexes are created by ensureIndexes once connected, where a refusal is seen and handled.
+    {
+      collection: 'comments',
+      versionKey: false,
+      strict: 'throw',
+      bufferTimeoutMS,
+      autoIndex: false,
+    },
   );
   // The file page: one file's comments, newest first, paginated.
   schema.index({ fileId: 1, createdAt: -1 });
@@ -43,6 +57,6 @@ export function buildCommentSchema(): Schema<CommentDoc> {
 }
 
 /** Registers the model on one connection (never the global mongoose.model). */
-export function defineCommentDocModel(connection: Connection): CommentDocModel {
-  return connection.model<CommentDoc>('Comment', buildCommentSchema());
+export function defineCommentDocModel(connection: Connection, timeoutMs?: number): CommentDocModel {
+  return connection.model<CommentDoc>('Comment', buildCommentSchema(timeoutMs));
 }

@@ -18,7 +18,7 @@ function toRecord(doc: ActivityDoc): ActivityRecord {
   };
 }
 
-/** Activity events in MongoDB (when MONGODB_URI is set); the TTL index expires old ones. */
+/** Activity events in MongoDB (when MONGODB_URI is set); the TTL index or prune() expires old ones. */
 export function createMongoActivityRepository(Activity: ActivityDocModel): ActivityRepository {
   const clock = createMonotonicClock();
   return {
@@ -50,7 +50,9 @@ export function createMongoActivityRepository(Activity: ActivityDocModel): Activ
         .lean<ActivityDoc[]>();
       return docs.map(toRecord);
     },
-    // MongoDB's TTL index deletes expired events on its own.
-    prune: async () => 0,
+    // Called only where the server refused the TTL index (FerretDB); MongoDB deletes expired events itself.
+    async prune(before) {
+      return (await Activity.deleteMany({ at: { $lt: before } })).deletedCount;
+    },
   };
 }

@@ -46,6 +46,16 @@ describe('Comment schema', () => {
     expect(error!.errors.body.message).toBe('Write between 1 and 2000 characters.');
   });
 
+  it.each([
+    ['a number', 42],
+    ['a boolean', true],
+    ['an object', { $gt: '' }],
+  ])('rejects a body that is %s instead of storing its text', async (_label, body) => {
+    const error = await validationError(comment(body));
+    expect(Object.keys(error?.errors ?? {})).toEqual(['body']);
+    expect(error!.errors.body.message).toBe('Write between 1 and 2000 characters.');
+  });
+
   it('requires the file, the author and the author name (validate, the async path save uses)', async () => {
     const doc = new models.Comment({ body: 'hi' });
     await expect(doc.validate()).rejects.toMatchObject({

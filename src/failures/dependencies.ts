@@ -54,6 +54,10 @@ const MONGO_NAMES = new Set([
   'MongoNetworkTimeoutError',
   'MongoNotConnectedError',
   'MongoTopologyClosedError',
+  // A frozen server: no pooled connection became free within DEPENDENCY_TIMEOUT, or the monitor gave up on it.
+  'MongoWaitQueueTimeoutError',
+  'MongoPoolClearedError',
+  'PoolClearedOnNetworkError',
 ]);
 
 interface Failure {

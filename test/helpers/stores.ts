@@ -78,6 +78,40 @@ export function openStores(
   };
 }
 
+/** A stored comment or event as a plain object: an SQL row, or a MongoDB document (`_id` for `id`). */
+export type StoredRow = Record<string, unknown>;
+
+/** Reads what the app stored, straight from its store, bypassing the repositories under test. */
+export function storedRows(
+  kind: StoreKind,
+  t: TestApp & { mongoUri?: string },
+): {
+  comments(fileId: string): Promise<StoredRow[]>;
+  /** Events matching `where` (column names are field names in both stores), oldest first. */
+  events(where: Record<string, unknown>): Promise<StoredRow[]>;
+  close(): Promise<void>;
+} {
+  if (kind !== 'mongodb') {
+    const { Comment, Activity } = t.deps.models;
+    return {
+      comments: async (fileId) =>
+        (await Comment.findAll({ where: { fileId } })).map((row) => row.get({ plain: true })),
+      events: async (where) =>
+        (await Activity.findAll({ where, order: [['at', 'ASC']] })).map((row) =>
+          row.get({ plain: true }),
+        ),
+      close: async () => undefined,
+    };
+  }
+  const conn = mongoose.createConnection(t.mongoUri as string);
+  return {
+    comments: (fileId) => conn.collection<StoredRow>('comments').find({ fileId }).toArray(),
+    events: (where) =>
+      conn.collection<StoredRow>('activities').find(where).sort({ at: 1 }).toArray(),
+    close: () => conn.close(),
+  };
+}
+
 /** A small text file owned by `owner` (real content in storage, a real row). */
 export function storedFile(
   t: TestApp,

@@ -1,22 +1,24 @@
 import request from 'supertest';
 import type { FileRecord } from '../../src/repositories/files';
 import { PAGE_COMMENTS } from '../../src/controllers/comments';
-import { buildTestApp, type TestApp } from '../helpers/app';
+import type { TestApp } from '../helpers/app';
 import { bearer, csrfFrom, signedInAgent } from '../helpers/agents';
-import { DATABASES } from '../helpers/databases';
-import { storedFile } from '../helpers/stores';
+import { STORES, buildStoreApp, storedFile, storedRows } from '../helpers/stores';
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
 
-describe.each(DATABASES)('comments pages and API (%s)', (db) => {
+// On SQLite and MariaDB, and on MongoDB (FerretDB in CI) when TEST_MONGODB_URI is set.
+describe.each(STORES)('comments pages and API (%s)', (kind) => {
   let t: TestApp;
+  let stored: ReturnType<typeof storedRows>;
   let owner: Agent;
   let reader: Agent;
   let stranger: Agent;
   let file: FileRecord;
 
   beforeAll(async () => {
-    t = await buildTestApp({ db });
+    t = await buildStoreApp(kind);
+    stored = storedRows(kind, t);
     owner = await signedInAgent(t);
     reader = await signedInAgent(t);
     stranger = await signedInAgent(t);
@@ -24,9 +26,12 @@ describe.each(DATABASES)('comments pages and API (%s)', (db) => {
   beforeEach(async () => {
     file = await storedFile(t, owner.user, { visibility: 'public', name: 'readme.txt' });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await stored?.close();
+    await t?.close();
+  });
 
-  const rows = (fileId = file.id) => t.deps.models.Comment.findAll({ where: { fileId } });
+  const rows = (fileId = file.id) => stored.comments(fileId);
   const post = (agent: Agent, body: unknown, fileId = file.id) =>
     agent.agent.post(`/files/${fileId}/comments`).type('form').send({ _csrf: agent.csrf, body });
   const add = (agent: Agent, body: string, fileId = file.id) =>

@@ -146,3 +146,54 @@ describeFerret(
     });
   },
 );
+
+describeFerret(
+  `FerretDB down at start-up and started later${FERRETDB_BIN ? '' : ' [skipped: run .ci/ferretdb.sh and set TEST_FERRETDB_BIN]'}`,
+  () => {
+    it('starts without it, retries, then connects by itself, creates the indexes, reports pruning, and closes promptly', async () => {
+      const server = await startPrivateFerretdb();
+      await server.kill();
+      const uri = `${server.url}/depot?serverSelectionTimeoutMS=300`;
+      const t = await buildTestApp({ env: { ...ENV, MONGODB_URI: uri } });
+      let closed = false;
+      try {
+        const down = await request(t.server).get('/readyz').expect(503);
+        expect(down.body.details).toEqual({
+          mongodb: { activityExpiry: 'not known until connected' },
+        });
+        await eventually(() => t.logs.some((line) => line.msg === 'mongodb unavailable, retrying'));
+        await server.restart();
+        // The retry loop backs off 0.5, 1, 2, 4 ... s: the returning server is found within seconds; the
+        // detail names it once the indexes are made, just after /readyz turns 200.
+        await eventually(async () => {
+          const res = await request(t.server).get('/readyz');
+          return res.status === 200 && res.body.details.mongodb.server !== undefined;
+        }, 40_000);
+        const up = await request(t.server).get('/readyz').expect(200);
+        expect(up.body.details.mongodb).toEqual({
+          server: 'FerretDB v1.24.2',
+          activityExpiry: 'pruned hourly (the server refuses TTL indexes)',
+        });
+        expect(t.logs).toContainEqual(expect.objectContaining({ msg: 'mongodb indexes ready' }));
+        const owner = await signedInAgent(t);
+        const doc = await storedFile(t, owner.user, { visibility: 'public' });
+        await request(t.server)
+          .post(`/api/files/${doc.id}/comments`)
+          .set('Authorization', bearer(t, owner.user))
+          .send({ body: 'made it' })
+          .expect(201);
+        const closing = Date.now();
+        await t.close();
+        closed = true;
+        expect(Date.now() - closing).toBeLessThan(ANSWER_BOUND_MS);
+        expect(t.deps.readiness.find((check) => check.name === 'mongodb')).toBeDefined();
+        await expect(
+          t.deps.readiness.find((check) => check.name === 'mongodb')!.ping(),
+        ).rejects.toThrow('not connected');
+      } finally {
+        if (!closed) await t.close();
+        await server.stop();
+      }
+    });
+  },
+);

@@ -124,6 +124,13 @@ describe('Activity schema', () => {
     expect(ttl?.[1]).toMatchObject({ expireAfterSeconds: 30 * 86_400 });
   });
 
+  it('leaves index creation to ensureIndexes, which sees a refused TTL index (Mongoose would only emit it)', () => {
+    for (const model of [models.Activity, models.Comment])
+      expect(model.schema.get('autoIndex')).toBe(false);
+    expect(connection.get('autoIndex')).toBe(false);
+    expect(connection.get('autoCreate')).toBe(false);
+  });
+
   it('builds the TTL from each connection’s own setting', () => {
     const other = createMongoConnection({ activityTtlDays: 180 });
     const ttl = other.models.Activity.schema

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import mime from 'mime-types';
 
-export type Encoding = 'br' | 'gzip' | 'identity';
+type Encoding = 'br' | 'gzip' | 'identity';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -37,7 +37,7 @@ export interface AssetStore {
   get(urlPath: string): Asset | undefined;
 }
 
-export const BUILD_DIR = 'build';
+const BUILD_DIR = 'build';
 
 /** Reads public/build/manifest.json and every file it names into memory; without a build, links the sources. */
 export async function loadAssets(publicDir: string): Promise<AssetStore> {

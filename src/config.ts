@@ -49,7 +49,7 @@ export interface Config {
  * not empty) every entry from the right while it is one of these addresses or CIDRs (proxy-addr).
  * `deprecatedTrue`: set as `true`, the old spelling of 1.
  */
-export interface ProxyTrust {
+interface ProxyTrust {
   hops: number;
   addresses: string[];
   deprecatedTrue: boolean;

@@ -58,12 +58,6 @@ export class NotFound extends AppError {
   }
 }
 
-export class Conflict extends AppError {
-  constructor(message: string, options?: AppErrorOptions) {
-    super(409, 'CONFLICT', message, options);
-  }
-}
-
 export class Gone extends AppError {
   constructor(message = 'This is no longer available.', options?: AppErrorOptions) {
     super(410, 'GONE', message, options);

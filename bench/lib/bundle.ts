@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildSync } from 'esbuild';
 
 /** The repository root (bench/lib/..). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /**
  * Bundles a TypeScript entry for plain node, packages left to node_modules, with the settings of
@@ -32,7 +32,7 @@ export function bundleForNode(
  * The node flags `npm start` gives Depot (package.json), for a benchmark's Depot process to run as it does
  * in production; reference servers run with node's defaults.
  */
-export function depotNodeFlags(): string[] {
+function depotNodeFlags(): string[] {
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
   return (manifest.scripts.start as string).split(/\s+/).filter((word) => word.startsWith('--'));
 }

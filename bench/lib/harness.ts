@@ -29,7 +29,7 @@ export function arg(name: string, fallback: string): string {
 }
 
 /** A port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -116,7 +116,7 @@ function statFields(pid: number): string[] {
 }
 
 /** User + system CPU seconds used so far by `pids` (clock ticks are 1/100 s on Linux). */
-export function cpuSeconds(pids: number[]): number {
+function cpuSeconds(pids: number[]): number {
   return pids.reduce((sum, pid) => {
     const fields = statFields(pid);
     return sum + (Number(fields[11]) + Number(fields[12])) / 100;
@@ -163,7 +163,7 @@ function hasWrk(): boolean {
  * Requests per second at `connections` for `seconds`, after a short warm-up, and requests per CPU-second
  * of the server (steadier than the wall clock when other work shares the machine). Throws on non-2xx.
  */
-export async function requestRate(
+async function requestRate(
   target: Target,
   options: { connections: number; seconds: number; headers?: Record<string, string> },
 ): Promise<Rate> {

@@ -18,7 +18,7 @@ function jsonBody(ctx: Context): Record<string, unknown> {
 }
 
 /** Presents a user to API clients. */
-export function userJson(user: { id: string; username: string; role: string; createdAt: Date }) {
+function userJson(user: { id: string; username: string; role: string; createdAt: Date }) {
   return {
     id: user.id,
     username: user.username,

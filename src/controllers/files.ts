@@ -8,7 +8,7 @@ import { parseFileQuery } from './file-query';
 import type { UploadHandler } from './store-uploads';
 
 /** Bytes of a text file shown on its page. */
-export const TEXT_PREVIEW_BYTES = 64 * 1024;
+const TEXT_PREVIEW_BYTES = 64 * 1024;
 const PER_PAGE = 25;
 
 const messages = {

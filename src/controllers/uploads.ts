@@ -12,10 +12,10 @@ import {
 const TUS_VERSION = '1.0.0';
 const PATCH_TYPE = 'application/offset+octet-stream';
 /** Algorithms of the checksum extension we verify (Tus-Checksum-Algorithm). */
-export const CHECKSUM_ALGORITHMS = ['sha1', 'md5', 'sha256'] as const;
+const CHECKSUM_ALGORITHMS = ['sha1', 'md5', 'sha256'] as const;
 
 /** User-visible words of the tus endpoint. */
-export const uploadMessages = {
+const uploadMessages = {
   version: `This server speaks tus ${TUS_VERSION}: send Tus-Resumable: ${TUS_VERSION}.`,
   contentType: `Send the upload's bytes as ${PATCH_TYPE}.`,
   checksum: 'Upload-Checksum must be "<algorithm> <base64 digest>" with sha1, md5 or sha256.',

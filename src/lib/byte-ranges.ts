@@ -11,7 +11,7 @@ export type RangeRequest =
   { kind: 'full' } | { kind: 'partial'; spans: Span[] } | { kind: 'unsatisfiable' };
 
 /** More ranges than this (after coalescing) is treated as abuse and answered with the whole file. */
-export const MAX_RANGES = 16;
+const MAX_RANGES = 16;
 
 // RFC 9110 14.1.1: ranges-specifier = range-unit "=" range-set; only "bytes" is ours.
 const RANGE_UNIT = /^\s*bytes\s*=/i;

@@ -7,13 +7,13 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const SEPARATORS = /[/\\]/g;
 
 /** The name as it may appear in a header: no controls, no separators, never empty. */
-export function safeFileName(name: string): string {
+function safeFileName(name: string): string {
   const cleaned = name.replace(CONTROL, ' ').replace(SEPARATORS, '_').trim();
   return cleaned || 'download';
 }
 
 /** A printable-ASCII stand-in for clients that ignore filename* (accents stripped, rest as _). */
-export function asciiFallback(name: string): string {
+function asciiFallback(name: string): string {
   return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')

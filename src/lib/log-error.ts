@@ -10,7 +10,7 @@ const SCALAR_FIELDS = ['code', 'errno', 'syscall', 'status', 'statusCode', 'stat
 const MAX_DEPTH = 5;
 
 /** An error as a log line shows it. */
-export interface LoggedError {
+interface LoggedError {
   type: string;
   message: string;
   stack?: string;

@@ -27,12 +27,12 @@ function entityTags(list: string): string[] {
 }
 
 /** Strong comparison (RFC 9110 8.8.3.2): both tags strong and identical. */
-export function strongMatch(tag: string, etag: string): boolean {
+function strongMatch(tag: string, etag: string): boolean {
   return !tag.startsWith('W/') && !etag.startsWith('W/') && tag === etag;
 }
 
 /** An HTTP date in whole seconds, or null when it is not a valid date. */
-export function httpDateSeconds(value: string): number | null {
+function httpDateSeconds(value: string): number | null {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 
 /** Chunks handed to the web stream: large, so the per-chunk cost of web streams is paid rarely. */
-export const WEB_BODY_CHUNK_BYTES = 1024 * 1024;
+const WEB_BODY_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * A web ReadableStream over a Node request body that coalesces the socket's small reads (16-64 KiB) into

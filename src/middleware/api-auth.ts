@@ -9,7 +9,7 @@ import { hasValidCsrfToken } from './csrf';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Paths under /api that anyone may call (they issue tokens). */
-export const PUBLIC_API_PATHS = [/^\/api\/auth\/token$/, /^\/api\/auth\/wechat$/];
+const PUBLIC_API_PATHS = [/^\/api\/auth\/token$/, /^\/api\/auth\/wechat$/];
 
 /** jsonwebtoken accepts a token without `exp`; ours always carry one, so its absence means forgery. */
 function wellFormedClaims(claims: unknown): claims is TokenClaims & { exp: number } {

@@ -8,7 +8,7 @@ type Expiry = 'idle' | 'total';
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** User-visible words of the 408 answers. */
-export const bodyTimeoutMessages = {
+const bodyTimeoutMessages = {
   idle: (ms: number) =>
     `The request body stopped arriving: nothing came for ${seconds(ms)}. Check the connection and send it again.`,
   total: (ms: number) =>

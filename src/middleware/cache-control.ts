@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 
 /** What a response gets when its handler chose no caching of its own. */
-export const PRIVATE_DEFAULT = 'no-store';
+const PRIVATE_DEFAULT = 'no-store';
 
 /**
  * Pages and API answers depend on who is signed in (the layout's name and CSRF token, a user's files):

@@ -10,7 +10,7 @@ const messages = {
  * Whether the TCP peer itself is this machine. Only the socket counts, never X-Forwarded-For: and a
  * request that names a forwarding client came through a proxy on this machine for someone else.
  */
-export function isLoopbackClient(ctx: Context): boolean {
+function isLoopbackClient(ctx: Context): boolean {
   if (ctx.get('X-Forwarded-For') || ctx.get('Forwarded')) return false;
   const address = ctx.req.socket.remoteAddress ?? '';
   const ipv4 = address.startsWith('::ffff:') ? address.slice(7) : address;

@@ -14,7 +14,7 @@ const messages = {
  * The origin absolute URLs are built from (share links): PUBLIC_URL when set; otherwise the request's
  * protocol and Host, as long as that Host is a plain host name (otherwise '', and links stay relative).
  */
-export function requestOrigin(ctx: Context, publicUrl: string | null): string {
+function requestOrigin(ctx: Context, publicUrl: string | null): string {
   if (publicUrl) return publicUrl;
   return PLAIN_HOST.test(ctx.host) ? `${ctx.protocol}://${ctx.host}` : '';
 }

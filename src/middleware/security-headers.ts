@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 
 /** The CSP of every page: no inline script, no framing by other sites. */
-export const PAGE_CSP = [
+const PAGE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

@@ -10,7 +10,7 @@ export interface CommentRecord {
 }
 
 /** What a new comment needs; the store assigns id and createdAt. */
-export interface NewComment {
+interface NewComment {
   fileId: string;
   authorId: string;
   authorName: string;

@@ -16,7 +16,7 @@ export interface ShareRecord {
 }
 
 /** What a new share needs. */
-export type NewShare = Pick<
+type NewShare = Pick<
   ShareRecord,
   'id' | 'token' | 'fileId' | 'expiresAt' | 'maxDownloads' | 'passwordHash'
 >;

@@ -12,7 +12,7 @@ export interface User {
   createdAt: Date;
 }
 
-export interface NewUser {
+interface NewUser {
   id: string;
   username: string;
   passwordHash: string | null;

@@ -9,8 +9,8 @@ import {
 } from '../lib/password';
 import type { User, UserRepository } from '../repositories/users';
 
-export const USERNAME_RULE = /^[a-z0-9_.-]{3,32}$/;
-export const MIN_PASSWORD_LENGTH = 8;
+const USERNAME_RULE = /^[a-z0-9_.-]{3,32}$/;
+const MIN_PASSWORD_LENGTH = 8;
 const MAX_PASSWORD_LENGTH = 1024;
 
 export const accountMessages = {
@@ -22,7 +22,7 @@ export const accountMessages = {
   required: 'Required.',
 };
 
-export interface Registration {
+interface Registration {
   username: string;
   password: string;
   confirm?: string;
@@ -42,7 +42,7 @@ export interface AccountService {
 }
 
 /** Usernames compare case-insensitively: they are stored lower-case. */
-export function normalizeUsername(raw: unknown): string {
+function normalizeUsername(raw: unknown): string {
   return typeof raw === 'string' ? raw.trim().toLowerCase() : '';
 }
 

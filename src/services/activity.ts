@@ -1,5 +1,3 @@
-import type { Logger } from '../logger';
-
 /** The kinds of events Depot records. */
 export const ACTIVITY_TYPES = [
   'upload',
@@ -30,16 +28,4 @@ export interface ActivityRecorder {
   record(event: ActivityEvent): void;
   /** Resolves when the writes started so far have settled (tests, shutdown). */
   flush?(): Promise<void>;
-}
-
-/** Until an activity store is wired (comments/activity issue), events are only logged at debug level. */
-export function createLoggingActivityRecorder(logger: Logger): ActivityRecorder {
-  return {
-    record(event) {
-      logger.debug(
-        { activity: { type: event.type, userId: event.userId, fileId: event.fileId } },
-        'activity',
-      );
-    },
-  };
 }

@@ -21,13 +21,13 @@ export const commentMessages = {
 };
 
 /** Where a request came from, for the activity log. */
-export interface RequestOrigin {
+interface RequestOrigin {
   ip: string;
   userAgent: string;
 }
 
 /** A comment as the API presents it. */
-export interface CommentJson {
+interface CommentJson {
   id: string;
   file_id: string;
   body: string;

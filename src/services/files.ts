@@ -16,10 +16,10 @@ import type { Storage } from '../storage/types';
 import type { ContentCleanup } from './content-cleanup';
 import { fileMessages, validateChanges, type FileChanges } from './file-rules';
 
-export { fileMessages, type FileChanges };
+export { fileMessages };
 
 /** A stored upload part, ready to become a file. */
-export interface Registration {
+interface Registration {
   id: string;
   owner: User;
   name: string;
@@ -68,7 +68,7 @@ export interface FileService {
 }
 
 /** A file as the API presents it. */
-export interface FileJson {
+interface FileJson {
   id: string;
   name: string;
   size: number;

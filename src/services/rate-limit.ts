@@ -8,7 +8,7 @@ import {
 import { TooManyRequests } from '../errors';
 
 export const FAILED_ATTEMPTS_ALLOWED = 10;
-export const FAILED_ATTEMPTS_WINDOW_SECONDS = 15 * 60;
+const FAILED_ATTEMPTS_WINDOW_SECONDS = 15 * 60;
 /**
  * Failed sign-ins from one address across all user names, per FAILED_ATTEMPTS_WINDOW_SECONDS: three
  * names' worth of the per-name budget, which a household or office behind one address never reaches
@@ -73,7 +73,7 @@ export function createAttemptLimiter(options: {
 }
 
 /** The key for sign-in attempts: client IP and the (normalized) username tried. */
-export function attemptKey(ip: string, username: string): string {
+function attemptKey(ip: string, username: string): string {
   return `${ip}|${username.trim().toLowerCase().slice(0, 64)}`;
 }
 

@@ -7,7 +7,7 @@ import type { User } from '../repositories/users';
 import type { FileService } from './files';
 
 /** User-visible words of share links. */
-export const shareMessages = {
+const shareMessages = {
   expiresIn: 'Choose an expiry between 1 minute and 365 days, or none.',
   maxDownloads: 'Use a whole number of downloads from 1 to 1000000, or leave it empty.',
   password: 'Use a password of 6 to 200 characters, or leave it empty.',
@@ -22,10 +22,10 @@ const MAX_EXPIRY_SECONDS = 365 * 86_400;
 const MAX_DOWNLOADS = 1_000_000;
 
 /** Whether a link can still be used, and if not, why. */
-export type ShareState = 'active' | 'expired' | 'exhausted' | 'revoked';
+type ShareState = 'active' | 'expired' | 'exhausted' | 'revoked';
 
 /** What the owner asks for (from a form or JSON; validated here so both edges share the rules). */
-export interface ShareInput {
+interface ShareInput {
   expiresIn?: unknown;
   maxDownloads?: unknown;
   password?: unknown;

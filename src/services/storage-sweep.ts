@@ -8,11 +8,11 @@ import type { FileService } from './files';
  * row (form parts are committed right before their transaction, a tus upload's content is touched right before
  * it moves), a window of one transaction; this leaves minutes of margin for a loaded database.
  */
-export const REGISTRATION_WINDOW_MS = 10 * 60_000;
+const REGISTRATION_WINDOW_MS = 10 * 60_000;
 const BATCH = 500;
 
 /** What one pass removed. */
-export interface StorageSweepResult {
+interface StorageSweepResult {
   tempFiles: number;
   tempBytes: number;
   orphans: number;

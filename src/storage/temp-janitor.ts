@@ -10,7 +10,7 @@ import {
 } from './temp-owners';
 
 /** How often a live process touches its heartbeat file. */
-export const HEARTBEAT_EVERY_MS = 30_000;
+const HEARTBEAT_EVERY_MS = 30_000;
 /**
  * A heartbeat older than this means its process is gone (ten missed beats: a busy event loop or a slow disk
  * never gets near it). A temp file of another host's process with no heartbeat is judged by its mtime the same way.

@@ -11,7 +11,7 @@ import { migrateToLatest } from '../../src/models/sql/migrator';
 import { createTestDatabase, makeTempDir, type DatabaseKind } from './databases';
 
 /** Cheap scrypt for tests (the production cost is tested on its own in test/unit/lib/password.test.ts). */
-export const TEST_HASH_PARAMS = { logN: 10, r: 8, p: 1 };
+const TEST_HASH_PARAMS = { logN: 10, r: 8, p: 1 };
 
 export interface TestApp {
   app: Koa;
@@ -106,7 +106,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   return start();
 }
 
-export function requireRedisUrl(): string {
+function requireRedisUrl(): string {
   const url = process.env.TEST_REDIS_URL;
   if (!url) throw new Error('TEST_REDIS_URL is not set');
   return url;

@@ -1,7 +1,7 @@
 import type { Response } from 'supertest';
 
 /** The Set-Cookie lines of a response. */
-export function setCookies(res: Response): string[] {
+function setCookies(res: Response): string[] {
   const header = res.headers['set-cookie'] as unknown;
   if (!header) return [];
   return Array.isArray(header) ? (header as string[]) : [String(header)];

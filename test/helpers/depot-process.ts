@@ -105,7 +105,7 @@ export async function spawnDepot(env: Record<string, string>): Promise<DepotProc
 }
 
 /** Resolves once Depot logs that it listens; rejects (with its stderr) if it exits first or takes over a minute. */
-export async function listening(depot: DepotProcess): Promise<void> {
+async function listening(depot: DepotProcess): Promise<void> {
   const listens = () => {
     const { exitCode, signalCode } = depot.child;
     if (exitCode !== null || signalCode !== null)

@@ -25,7 +25,7 @@ const DAY_SECONDS = 86_400;
  * The schema, with a TTL index that lets MongoDB delete events `ttlDays` after they happened (a server that
  * refuses TTL indexes, FerretDB, gets a plain one and periodic pruning: see ensureIndexes).
  */
-export function buildActivitySchema(ttlDays: number, bufferTimeoutMS = 5000): Schema<ActivityDoc> {
+function buildActivitySchema(ttlDays: number, bufferTimeoutMS = 5000): Schema<ActivityDoc> {
   const optionalId = { type: String, default: null };
   const schema = new Schema<ActivityDoc>(
     {

@@ -22,7 +22,7 @@ function onlyStrings(value: unknown): string {
 }
 
 /** The schema: the body is trimmed, then must be 1-2000 characters (the SQL store applies the same rule). */
-export function buildCommentSchema(bufferTimeoutMS = 5000): Schema<CommentDoc> {
+function buildCommentSchema(bufferTimeoutMS = 5000): Schema<CommentDoc> {
   const schema = new Schema<CommentDoc>(
     {
       // Our own random URL-safe ids, the same shape as the SQL store's, so URLs never depend on the store.

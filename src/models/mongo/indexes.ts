@@ -3,7 +3,7 @@ import type { Logger } from '../../logger';
 import type { MongoModels } from '.';
 
 /** How expired activity leaves the store: MongoDB's TTL index, or Depot's own periodic delete. */
-export type ActivityExpiry = 'ttl-index' | 'pruning';
+type ActivityExpiry = 'ttl-index' | 'pruning';
 
 /** What ensureIndexes found out about the server, for /readyz and the log. */
 export interface MongoCapabilities {

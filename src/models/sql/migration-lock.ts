@@ -7,7 +7,7 @@ export const MIGRATION_LOCK = { name: 'depot_migrations', waitSeconds: 300 } as 
 const SQLITE_RETRY_MS = 100;
 
 /** Another instance held the lock past MIGRATION_LOCK.waitSeconds: its migrations may have hung. */
-export class MigrationLockTimeout extends Error {
+class MigrationLockTimeout extends Error {
   override name = 'MigrationLockTimeout';
 }
 

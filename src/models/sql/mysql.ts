@@ -2,7 +2,7 @@ import { Sequelize } from 'sequelize';
 import { installQueryDeadline } from './query-deadline';
 
 /** How long a MySQL call may wait by default: connecting, taking a pooled connection, each query. */
-export const DEFAULT_MYSQL_TIMEOUT_MS = 5_000;
+const DEFAULT_MYSQL_TIMEOUT_MS = 5_000;
 
 /**
  * Sequelize over MySQL/MariaDB. A frozen or unreachable server cannot hold a request: the handshake

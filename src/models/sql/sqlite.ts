@@ -4,7 +4,7 @@ import { Sequelize, Transaction, type TransactionOptions } from 'sequelize';
 import { createWriteQueue, type WriteQueue } from './write-queue';
 
 /** How long a write waits for its turn before the request fails with 503 (a stuck writer, not load). */
-export const SQLITE_WRITE_WAIT_MS = 5_000;
+const SQLITE_WRITE_WAIT_MS = 5_000;
 /** Only another process (a second instance, `npm run migrate`) can hold the lock now; wait for it this long. */
 const BUSY_TIMEOUT_MS = 5_000;
 

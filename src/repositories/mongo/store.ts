@@ -12,7 +12,7 @@ const DAY_SECONDS = 86_400;
 const INDEX_RETRY_MS = 10_000;
 
 /** The 'mongodb' readiness check; `detail` says which server and which expiry mode is in use. */
-export interface MongoReadiness {
+interface MongoReadiness {
   name: 'mongodb';
   ping(): Promise<void>;
   detail(): Record<string, string>;

@@ -11,7 +11,7 @@ import type { FileService } from '../files';
 import { sha256Of, type HashCache } from './hash-cache';
 
 /** Who finished the upload, for the activity log (empty for the start-up pass). */
-export interface Origin {
+interface Origin {
   ip: string;
   userAgent: string;
 }

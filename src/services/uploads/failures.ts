@@ -15,7 +15,7 @@ function isTusAnswer(err: unknown): err is TusAnswer {
 }
 
 /** User-visible words for the tus extensions Depot does not offer (OPTIONS lists those it does). */
-export const unofferedMessages = {
+const unofferedMessages = {
   deferLength:
     'Upload-Defer-Length is not supported here (the creation-defer-length extension is not offered): send Upload-Length.',
   concatenation:

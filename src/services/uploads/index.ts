@@ -25,7 +25,7 @@ import { sweepUploads, type SweepResult } from './sweeper';
 import { DepotTusStore } from './tus-store';
 
 /** Where the tus endpoint is mounted. */
-export const UPLOADS_PATH = '/api/uploads';
+const UPLOADS_PATH = '/api/uploads';
 /** A request that waited this long for another request's lock gets 423. */
 const LOCK_WAIT_MS = 10_000;
 /** Upload owners remembered in memory (see isOwnedBy). */

@@ -5,7 +5,7 @@ import type { UploadRecord, UploadRepository } from '../../repositories/uploads'
 import { fileMessages } from '../file-rules';
 
 /** A new upload's row, as the tus store creates it. */
-export interface NewUpload {
+interface NewUpload {
   id: string;
   ownerId: string;
   size: number;

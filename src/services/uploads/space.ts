@@ -12,7 +12,7 @@ export const spaceMessages = {
 };
 
 /** What the disk gauges show (src/metrics.ts). */
-export interface SpaceReport {
+interface SpaceReport {
   /** Bytes the file system of UPLOAD_DIR has free. */
   freeBytes: number;
   /** Bytes unfinished resumable uploads may still send. */

@@ -10,7 +10,8 @@ import { csrfProtection } from './middleware/csrf';
 import { sessionUser } from './middleware/current-user';
 import { bodyDecodingFailure, isParserError } from './failures';
 import { errorHandler } from './middleware/error-handler';
-import { isClientGone, requestContext } from './middleware/request-context';
+import { installSendBuffers } from './middleware/file-body';
+import { clientLeft, isClientGone, requestContext } from './middleware/request-context';
 import { trustedProxyAddresses } from './middleware/proxy-trust';
 import { sameOriginWrites, siteOrigin } from './middleware/same-origin';
 import { securityHeaders } from './middleware/security-headers';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): Koa {
   if (config.proxy.deprecatedTrue)
     logger.warn('TRUST_PROXY=true is deprecated: it means 1 trusted proxy hop; set TRUST_PROXY=1');
   installRenderer(app, deps.views, { productName: PRODUCT_NAME });
+  installSendBuffers(app);
 
   // Each 5xx is logged once, here, with its request id; 4xx are the client's business.
   app.on('error', (err: Error & { status?: number }, ctx?: Koa.Context) => {
@@ -65,7 +67,7 @@ export function createApp(deps: AppDeps): Koa {
     // Bytes that are not HTTP are the client's fault, whatever the state of its socket (never the raw packet).
     if (isParserError(err)) return;
     // A client that went away mid-request is no server fault: its access line says aborted, at info.
-    if (ctx && isClientGone(err) && !ctx.res.writableFinished && ctx.req.socket?.destroyed) return;
+    if (ctx && isClientGone(err) && clientLeft(ctx)) return;
     const log = ctx?.state?.log ?? logger;
     log.error(
       { err, reqId: ctx?.state?.requestId, method: ctx?.method, path: ctx?.path },

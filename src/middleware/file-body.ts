@@ -1,65 +1,113 @@
 import fs from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
+import type Koa from 'koa';
 
 /** 512 KiB: big enough for few syscalls, small enough to stay in cache between read and send. */
 export const SEND_CHUNK_BYTES = 512 * 1024;
 
-/**
- * Send buffers returned by finished responses, reused by the next ones: fresh large buffers cost page
- * faults and leave GC to reclaim external memory late. Bounded (32 MiB), process-wide, holds no state
- * that belongs to a request.
- */
-const spareBuffers: Buffer[] = [];
+/** Spare buffers one app keeps between responses (32 MiB). */
 const MAX_SPARE_BUFFERS = 64;
 
 /**
- * Responses streaming now. A second buffer (reading the next chunk while one is sent) speeds up a lone
- * stream; with several, the other responses keep the disk and the socket busy, and 32 clients of 1 MiB
- * ranges would hold 32 MiB of buffers: only the first few double-buffer.
+ * Responses streaming at once that may hold a second buffer (reading the next chunk while one is sent).
+ * That speeds up a lone stream; with several, the other responses keep the disk and the socket busy, and
+ * 32 clients of 1 MiB ranges would hold 32 MiB of buffers: only the first few double-buffer.
  */
-let streaming = 0;
 const DOUBLE_BUFFERED_STREAMS = 4;
 
-function takeBuffer(): Buffer {
-  return spareBuffers.pop() ?? Buffer.allocUnsafeSlow(SEND_CHUNK_BYTES);
+/**
+ * The send buffers of one app: those finished responses gave back, reused by the next ones (fresh large
+ * buffers cost page faults and leave GC to reclaim external memory late). Holds no request's state.
+ */
+export class SendBufferPool {
+  private readonly spare: Buffer[] = [];
+  /** Bodies streaming now. */
+  streaming = 0;
+
+  constructor(private readonly maxSpare = MAX_SPARE_BUFFERS) {}
+
+  /** A buffer of SEND_CHUNK_BYTES, reused when one is spare. */
+  take(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafeSlow(SEND_CHUNK_BYTES);
+  }
+
+  /** Keeps `buffers` for the next responses; they must be out of every write. */
+  give(buffers: Buffer[]): void {
+    for (const buffer of buffers) if (this.spare.length < this.maxSpare) this.spare.push(buffer);
+  }
 }
 
-function giveBack(buffers: Buffer[]): void {
-  for (const buffer of buffers)
-    if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(buffer);
+declare module 'koa' {
+  interface DefaultContext {
+    /** The send buffers of this app (installSendBuffers); absent in an app that did not install them. */
+    sendBuffers?: SendBufferPool;
+  }
+}
+
+/** Gives `app` its own send buffers, shared by its responses only. */
+export function installSendBuffers(app: Koa): void {
+  app.context.sendBuffers = new SendBufferPool();
+}
+
+/** The app's send buffers, or for an app without them a pool that keeps nothing between responses. */
+export function sendBuffersOf(ctx: Koa.Context): SendBufferPool {
+  return ctx.sendBuffers ?? new SendBufferPool(0);
 }
 
 /** An fs.ReadStream opened on a descriptor (the type omits `fd`, which Node sets). */
 type FileStream = fs.ReadStream & { fd: number };
 
-const readAt = (fd: number, buffer: Buffer, length: number, position: number) =>
-  new Promise<number>((resolve, reject) =>
-    fs.read(fd, buffer, 0, length, position, (err, bytesRead) =>
-      err ? reject(err) : resolve(bytesRead),
-    ),
-  );
+/** What the body needs of the response it is piped to: how much it still holds, and its events. */
+export type BodySink = Pick<
+  Writable,
+  'writableLength' | 'writableNeedDrain' | 'writableFinished' | 'once' | 'removeListener'
+>;
 
-const writeTo = (dest: Writable, chunk: Buffer) =>
-  new Promise<void>((resolve, reject) =>
-    dest.write(chunk, (err) => (err ? reject(err) : resolve())),
-  );
+/** A buffer handed to the consumer, and the body offset just past its bytes. */
+interface Lent {
+  buffer: Buffer;
+  end: number;
+}
+
+/** How the body reads and where its buffers come from. */
+export interface FileSpanOptions {
+  pool: SendBufferPool;
+  /** The response this body is sent into: a pushed buffer is reused once it holds none of its bytes. */
+  sink: BodySink;
+  onBytes?: (bytes: number) => void;
+}
 
 /**
- * A response body for one byte span of an open file stream (what LocalDiskStorage.get returns):
- * Koa calls pipe(res), and we read into two reused buffers, one being sent while the next is read.
- * Fresh 1 MiB buffers per chunk (fs.ReadStream) cost page faults and GC; reuse is ~30% faster.
- * Back-pressure: a buffer is reused only after the socket took the previous write.
+ * A response body for one byte span of an open file stream (what LocalDiskStorage.get returns): a plain
+ * Readable whose `_read` reads the next chunk at its position into a reused buffer, and which ends with
+ * push(null). Fresh 1 MiB buffers per chunk (fs.ReadStream) cost page faults and GC; reuse is ~30% faster.
+ * A pushed buffer is only refilled once the sink no longer holds any of its bytes: the readable's own
+ * queue (readableLength) and the response's (writableLength, which counts bytes until the socket write
+ * that sent them completed) are the most recent bytes, so everything before them is out of every write.
  */
 export class FileSpanBody extends Readable {
+  private position: number;
+  private pushed = 0;
+  private readonly lent: Lent[] = [];
+  private readonly free: Buffer[] = [];
+  private readonly maxBuffers: number;
   private reading = false;
+  private closeAfterRead: (() => void) | null = null;
+  private readonly retry = () => this._read();
 
   constructor(
     private readonly source: FileStream,
-    private readonly start: number,
+    start: number,
     private readonly end: number,
-    private readonly onBytes?: (bytes: number) => void,
+    private readonly options: FileSpanOptions,
   ) {
-    super();
+    super({ highWaterMark: SEND_CHUNK_BYTES });
+    this.position = start;
+    // A span that fits in one buffer needs only one.
+    const double =
+      end - start + 1 > SEND_CHUNK_BYTES && options.pool.streaming < DOUBLE_BUFFERED_STREAMS;
+    this.maxBuffers = double ? 2 : 1;
+    options.pool.streaming += 1;
   }
 
   /** The source as a file stream with a descriptor, or null for other storage. */
@@ -71,68 +119,83 @@ export class FileSpanBody extends Readable {
   }
 
   override _read(): void {
-    // Never called: pipe() writes to the destination itself.
-  }
-
-  override pipe<T extends NodeJS.WritableStream>(dest: T): T {
-    const out = dest as unknown as Writable;
-    // A client that goes away is not an error of ours: stop and close the file, quietly.
-    out.on('error', () => this.destroy());
-    out.once('close', () => this.destroy());
-    void this.pump(out);
-    return dest;
-  }
-
-  private async pump(dest: Writable): Promise<void> {
-    // A span that fits in one buffer needs only one.
-    const buffers = [takeBuffer()];
-    if (this.end - this.start + 1 > SEND_CHUNK_BYTES && streaming < DOUBLE_BUFFERED_STREAMS)
-      buffers.push(takeBuffer());
-    streaming += 1;
-    let position = this.start;
-    let turn = 0;
-    let inFlight: Promise<void> = Promise.resolve();
-    try {
-      while (position <= this.end && !this.destroyed) {
-        const buffer = buffers[turn++ % buffers.length];
-        // One buffer: it is refilled only once the socket has taken its previous contents.
-        if (buffers.length === 1) await inFlight;
-        if (this.destroyed || dest.destroyed) break;
-        this.reading = true;
-        const length = Math.min(SEND_CHUNK_BYTES, this.end - position + 1);
-        const bytesRead = await readAt(this.source.fd, buffer, length, position);
-        this.reading = false;
-        if (this.destroyed) break;
-        if (bytesRead === 0) throw new Error('file ended before its recorded size');
-        await inFlight;
-        if (this.destroyed || dest.destroyed) break;
-        inFlight = writeTo(dest, buffer.subarray(0, bytesRead));
-        // Handled here too: when the client goes away we stop without awaiting the last write.
-        inFlight.catch(() => undefined);
-        position += bytesRead;
-        this.onBytes?.(bytesRead);
-      }
-      // Gone: return so `finally` closes the file (a write to a gone client may never call back).
-      if (this.destroyed || dest.destroyed) return;
-      await inFlight;
-      // Only now is no write using the buffers; on a failure they are left to the GC instead.
-      giveBack(buffers);
-      if (!this.destroyed) dest.end();
-    } catch (err) {
-      // A failed write means the client is gone; a failed read is ours to report.
-      this.destroy(dest.destroyed ? undefined : (err as Error));
-    } finally {
-      streaming -= 1;
-      this.reading = false;
-      this.source.destroy();
+    if (this.destroyed || this.reading) return;
+    const length = Math.min(SEND_CHUNK_BYTES, this.end - this.position + 1);
+    if (length <= 0) {
+      this.push(null);
+      return;
     }
+    const buffer = this.nextBuffer();
+    if (!buffer) {
+      // Every buffer is still in the response: read again once the socket took it.
+      this.options.sink.once('drain', this.retry);
+      return;
+    }
+    this.reading = true;
+    fs.read(this.source.fd, buffer, 0, length, this.position, (err, bytesRead) => {
+      this.reading = false;
+      if (this.closeAfterRead) return this.closeAfterRead();
+      if (err) return void this.destroy(err);
+      if (bytesRead === 0)
+        return void this.destroy(new Error('file ended before its recorded size'));
+      this.position += bytesRead;
+      this.pushed += bytesRead;
+      this.lent.push({ buffer, end: this.pushed });
+      this.options.onBytes?.(bytesRead);
+      this.push(buffer.subarray(0, bytesRead));
+    });
+  }
+
+  /** A buffer no byte of which is still queued, or null when the body must wait for the socket. */
+  private nextBuffer(): Buffer | null {
+    this.reclaim();
+    const spare = this.free.pop();
+    if (spare) return spare;
+    if (this.lent.length < this.maxBuffers) return this.options.pool.take();
+    // No 'drain' is coming when the response is not waiting for one (a short last write): a second one.
+    return this.options.sink.writableNeedDrain ? null : this.options.pool.take();
+  }
+
+  /** Moves the lent buffers the sink has finished writing to `free`. */
+  private reclaim(): void {
+    const queued = this.readableLength + this.options.sink.writableLength;
+    // Response headers are in writableLength too: that only makes this count lower, never too high.
+    const sent = this.pushed - queued;
+    while (this.lent.length > 0 && this.lent[0].end <= sent)
+      this.free.push(this.lent.shift()!.buffer);
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    // Close now unless a read is running on the descriptor (closing under it could let the number be
-    // reused mid-read); the pump closes it as soon as that read returns. A write that never completes
-    // (client gone) cannot hold the file open: we are not reading then, so it closes here.
-    if (!this.reading) this.source.destroy();
-    callback(err);
+    const { pool, sink } = this.options;
+    pool.streaming -= 1;
+    sink.removeListener('drain', this.retry);
+    this.giveBackWhenSent(err);
+    // A read running on the descriptor finishes first: closing under it could let the number be reused
+    // mid-read. A write that never completes (client gone) cannot hold the file open: it is not a read.
+    const close = () => {
+      this.closeAfterRead = null;
+      this.source.destroy();
+      callback(err);
+    };
+    if (this.reading) this.closeAfterRead = close;
+    else close();
+  }
+
+  /**
+   * The buffers go back to the pool once the response finished (its last write completed, so no write
+   * uses them); after a failure or a client gone, a write may still hold one: they are left to the GC.
+   */
+  private giveBackWhenSent(err: Error | null): void {
+    const { pool, sink } = this.options;
+    if (err || this.reading) return;
+    const buffers = [...this.free, ...this.lent.map((lent) => lent.buffer)];
+    if (sink.writableFinished) return pool.give(buffers);
+    const onFinish = () => {
+      sink.removeListener('close', onClose);
+      pool.give(buffers);
+    };
+    const onClose = () => sink.removeListener('finish', onFinish);
+    sink.once('finish', onFinish);
+    sink.once('close', onClose);
   }
 }

@@ -116,7 +116,6 @@ export function createAccessRecorder(logger: Logger, metrics: Metrics) {
 }
 
 const CLIENT_GONE = new Set([
-  'ERR_STREAM_PREMATURE_CLOSE',
   'ECONNRESET',
   'EPIPE',
   'ECONNABORTED',
@@ -131,6 +130,19 @@ export function isClientGone(err: unknown): boolean {
   return typeof code === 'string' && (CLIENT_GONE.has(code) || code.startsWith('HPE_'));
 }
 
+/** Whether the client left before the last byte of the response: its socket closed first. */
+export function clientLeft(ctx: Context): boolean {
+  return !ctx.res.writableFinished && Boolean(ctx.req.socket?.destroyed);
+}
+
+/**
+ * Whether `err` is the response stream cut because its client left (stream.pipeline reports the closed
+ * response as a premature close). The same code with the client still there is a body that broke: ours.
+ */
+function isAbandonedBody(ctx: Context, err: Error): boolean {
+  return (err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' && clientLeft(ctx);
+}
+
 const REPORTED = Symbol('reported');
 
 /**
@@ -142,6 +154,6 @@ function reportOnce(this: Context & { [REPORTED]?: boolean }, err: Error | null)
   if (err == null || this[REPORTED]) return;
   this[REPORTED] = true;
   // Depot's bodies come from memory and local disk, so these codes can only be the client's socket.
-  if (isClientGone(err)) return;
+  if (isClientGone(err) || isAbandonedBody(this, err)) return;
   Object.getPrototypeOf(this).onerror.call(this, err);
 }

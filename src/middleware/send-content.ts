@@ -4,7 +4,7 @@ import { evaluateRange, type Span } from '../lib/byte-ranges';
 import { dispositionHeader } from '../lib/disposition';
 import { evaluatePreconditions, ifRangeAllows } from '../lib/preconditions';
 import type { Storage } from '../storage/types';
-import { FileSpanBody } from './file-body';
+import { FileSpanBody, sendBuffersOf } from './file-body';
 import { multipartRanges } from './multipart-ranges';
 
 /** Which response body is about to start (for counting downloads). */
@@ -87,7 +87,11 @@ async function sendSpan(ctx: Context, options: SendContentOptions, span: Span | 
     if (!file || length === 0) return stream;
     const counter = options.bytesSent;
     const start = span?.start ?? 0;
-    return new FileSpanBody(file, start, start + length - 1, counter && ((n) => counter.inc(n)));
+    return new FileSpanBody(file, start, start + length - 1, {
+      pool: sendBuffersOf(ctx),
+      sink: ctx.res,
+      onBytes: counter && ((n) => counter.inc(n)),
+    });
   };
   await respond(ctx, options, { type: options.type, length, open }, span?.start ?? 0, !span);
 }

@@ -8,21 +8,23 @@ export const SESSION_COOKIE = 'depot.sid';
 
 const ID_BYTES = 24;
 const POOL_IDS = 256;
-let pool = Buffer.alloc(0);
-let used = 0;
 
 /**
- * 24 random bytes, base64url. koa-session makes an id for every request without a session cookie
- * (downloads, guests; most are never saved), and one randomBytes call each cost ~30 µs under load:
- * ids are cut from a pooled CSPRNG buffer instead, each byte used once.
+ * A source of 24 random bytes, base64url. koa-session makes an id for every request without a session
+ * cookie (downloads, guests; most are never saved), and one randomBytes call each cost ~30 µs under
+ * load: ids are cut from a pooled CSPRNG buffer instead, each byte used once. One pool per app.
  */
-function randomId(): string {
-  if (used + ID_BYTES > pool.length) {
-    pool = randomBytes(ID_BYTES * POOL_IDS);
-    used = 0;
-  }
-  used += ID_BYTES;
-  return pool.toString('base64url', used - ID_BYTES, used);
+function randomIds(): () => string {
+  let pool = Buffer.alloc(0);
+  let used = 0;
+  return function randomId() {
+    if (used + ID_BYTES > pool.length) {
+      pool = randomBytes(ID_BYTES * POOL_IDS);
+      used = 0;
+    }
+    used += ID_BYTES;
+    return pool.toString('base64url', used - ID_BYTES, used);
+  };
 }
 
 /** koa-session with a server-side store: the cookie only names the session, signed with APP_KEYS. */
@@ -31,6 +33,7 @@ export function sessions(
   store: SessionStore,
   options: { ttlMs: number; keyPrefix: string },
 ): Middleware {
+  const randomId = randomIds();
   return session(
     {
       key: SESSION_COOKIE,

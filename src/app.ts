@@ -20,7 +20,7 @@ import { fingerprintedAssets, staticFiles } from './middleware/static-assets';
 import { installRenderer } from './render';
 import { createRoutes } from './routes';
 
-export const PRODUCT_NAME = 'Depot';
+const PRODUCT_NAME = 'Depot';
 const ROOT_DIR = path.resolve(__dirname, '..');
 
 const noop: Middleware = (_ctx, next) => next();

@@ -3,7 +3,7 @@ import { Readable, type Writable } from 'node:stream';
 import type Koa from 'koa';
 
 /** 512 KiB: big enough for few syscalls, small enough to stay in cache between read and send. */
-export const SEND_CHUNK_BYTES = 512 * 1024;
+const SEND_CHUNK_BYTES = 512 * 1024;
 
 /** Spare buffers one app keeps between responses (32 MiB). */
 const MAX_SPARE_BUFFERS = 64;
@@ -58,7 +58,7 @@ export function sendBuffersOf(ctx: Koa.Context): SendBufferPool {
 type FileStream = fs.ReadStream & { fd: number };
 
 /** What the body needs of the response it is piped to: how much it still holds, and its events. */
-export type BodySink = Pick<
+type BodySink = Pick<
   Writable,
   'writableLength' | 'writableNeedDrain' | 'writableFinished' | 'once' | 'removeListener'
 >;

@@ -64,7 +64,7 @@ function lazyLogDescriptor(logger: Logger): PropertyDescriptor {
 }
 
 /** The status label of responses the client abandoned before their last byte (whatever their status). */
-export const ABORTED_STATUS = 'aborted';
+const ABORTED_STATUS = 'aborted';
 
 /** What the access log says about one response. */
 export interface AccessEntry {

@@ -4,7 +4,7 @@ import type { Context, Middleware } from 'koa';
 import session from 'koa-session';
 import type { SessionStore } from '../repositories/sessions';
 
-export const SESSION_COOKIE = 'depot.sid';
+const SESSION_COOKIE = 'depot.sid';
 
 const ID_BYTES = 24;
 const POOL_IDS = 256;

@@ -8,7 +8,7 @@ import {
 } from 'sequelize';
 
 /** A server-side cookie session kept in SQL when Redis is not configured. */
-export interface SessionRow extends Model<
+interface SessionRow extends Model<
   InferAttributes<SessionRow>,
   InferCreationAttributes<SessionRow>
 > {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { boundedAnswers } from '../helpers/bounded-answers';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { bearer, buildUser, csrfFrom, signedInAgent } from '../helpers/agents';
 import {
@@ -20,19 +21,7 @@ const ENV = {
 /** Every answer during a freeze must come well before this (it would hang 73 s and more unbounded). */
 const ANSWER_BOUND_MS = 10_000;
 
-/** Sends `req` with a client-side timeout, so a hanging server fails the test instead of the test runner. */
-async function timed(req: request.Test): Promise<{ res: request.Response; ms: number }> {
-  const started = Date.now();
-  const res = await req.timeout({ response: ANSWER_BOUND_MS + 5_000 });
-  return { res, ms: Date.now() - started };
-}
-
-function expect503(reply: { res: request.Response; ms: number }, words: string): void {
-  expect(reply.res.status).toBe(503);
-  expect(reply.res.headers['retry-after']).toBe('5');
-  expect(reply.res.text).toContain(words);
-  expect(reply.ms).toBeLessThan(ANSWER_BOUND_MS);
-}
+const { timed, expect503 } = boundedAnswers(ANSWER_BOUND_MS);
 
 /** The sign-in form's CSRF token for `agent` (its session is created here). */
 async function loginForm(agent: ReturnType<typeof request.agent>): Promise<string> {

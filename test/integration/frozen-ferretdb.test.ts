@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { boundedAnswers } from '../helpers/bounded-answers';
 import type { FileRecord } from '../../src/repositories/files';
 import type { TestApp } from '../helpers/app';
 import { buildTestApp } from '../helpers/app';
@@ -19,19 +20,7 @@ const WORDS = 'Depot cannot reach its comment store (MongoDB) right now.';
 
 type Agent = Awaited<ReturnType<typeof signedInAgent>>;
 
-/** Sends `req` with a client-side timeout, so a hanging server fails the test instead of the test runner. */
-async function timed(req: request.Test): Promise<{ res: request.Response; ms: number }> {
-  const started = Date.now();
-  const res = await req.timeout({ response: ANSWER_BOUND_MS + 5_000 });
-  return { res, ms: Date.now() - started };
-}
-
-function expect503(reply: { res: request.Response; ms: number }, words: string): void {
-  expect(reply.res.status).toBe(503);
-  expect(reply.res.headers['retry-after']).toBe('5');
-  expect(reply.res.text).toContain(words);
-  expect(reply.ms).toBeLessThan(ANSWER_BOUND_MS);
-}
+const { timed, expect503 } = boundedAnswers(ANSWER_BOUND_MS);
 
 const describeFerret = FERRETDB_BIN ? describe : describe.skip;
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import request from 'supertest';
 import { bearer, buildUser } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
+import { listenOn, type ListeningServer } from '../helpers/listening';
 import { createUpload, partialPath, patchHeaders, TUS } from '../helpers/tus';
 
 jest.setTimeout(60_000);
@@ -48,15 +48,15 @@ const errorsSince = (t: TestApp, from: number) =>
 
 describe.each(DATABASES)('a client that goes away (%s)', (db) => {
   let t: TestApp;
+  let listening: ListeningServer;
   let server: http.Server;
   let port: number;
   let auth: string;
 
   beforeAll(async () => {
     t = await buildTestApp({ db });
-    server = http.createServer(t.app.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    listening = await listenOn(t.app.callback());
+    ({ server, port } = listening);
     auth = bearer(t, (await buildUser(t)).user);
     // A handler that fails with a socket error code: after its client left, or while it still waits.
     const failing = new Router()
@@ -73,8 +73,7 @@ describe.each(DATABASES)('a client that goes away (%s)', (db) => {
     server.on('request', t.server);
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await listening.close();
     await t.close();
   });
 

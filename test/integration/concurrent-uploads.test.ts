@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { bearer, buildUser } from '../helpers/agents';
 import { DATABASES } from '../helpers/databases';
+import { listenOn, type ListeningServer } from '../helpers/listening';
 import { sha256 } from '../helpers/stored-files';
 
 const UPLOADS = 100;
@@ -13,19 +12,17 @@ const USERS = 5;
 
 describe.each(DATABASES)('a team uploading at once (%s)', (db) => {
   let t: TestApp;
-  let server: http.Server;
+  let listening: ListeningServer;
   let base: string;
 
   beforeAll(async () => {
     t = await buildTestApp({ db });
-    server = http.createServer(t.server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    listening = await listenOn(t.server);
+    base = listening.baseUrl;
   });
 
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await listening.close();
     await t.close();
   });
 

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import type { FileRecord } from '../../src/repositories/files';
 import type { User } from '../../src/repositories/users';
 import { bearer, buildUser } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
+import { listenOn, type ListeningServer } from '../helpers/listening';
 import { sha256, storeFile } from '../helpers/stored-files';
 
 jest.setTimeout(60_000);
@@ -74,7 +75,7 @@ function download(
 
 describe.each(DATABASES)('download logging (%s)', (db) => {
   let t: TestApp;
-  let server: http.Server;
+  let listening: ListeningServer;
   let port: number;
   let owner: User;
   let auth: string;
@@ -83,9 +84,8 @@ describe.each(DATABASES)('download logging (%s)', (db) => {
 
   beforeAll(async () => {
     t = await buildTestApp({ db });
-    server = http.createServer(t.server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    listening = await listenOn(t.server);
+    port = listening.port;
     owner = (await buildUser(t)).user;
     auth = bearer(t, owner);
     // Many send chunks (512 KiB) and an odd tail.
@@ -93,8 +93,7 @@ describe.each(DATABASES)('download logging (%s)', (db) => {
     file = await storeFile(t, owner, content);
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await listening.close();
     await t.close();
   });
 

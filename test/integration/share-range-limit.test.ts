@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import type { FileRecord } from '../../src/repositories/files';
@@ -11,6 +9,7 @@ import { buildUser } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { binaryParser } from '../helpers/binary';
 import { DATABASES } from '../helpers/databases';
+import { listenOn, type ListeningServer } from '../helpers/listening';
 import { storeFile } from '../helpers/stored-files';
 
 const SIZE = 200_000;
@@ -102,19 +101,17 @@ describe.each(DATABASES)('max_downloads and Range (%s)', (db) => {
   });
 
   describe('with curl over a real socket', () => {
-    let server: http.Server;
+    let listening: ListeningServer;
     let base: string;
     let dir: string;
 
     beforeAll(async () => {
-      server = http.createServer(t.server);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      listening = await listenOn(t.server);
+      base = listening.baseUrl;
       dir = fs.mkdtempSync(path.join(t.workDir, 'curl-'));
     });
     afterAll(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await listening.close();
     });
 
     it('resumes an interrupted `curl -C -` download with its cookie jar into an identical file', async () => {

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import { makeTempDir } from './databases';
-import { freePort, waitUntil } from './depot-process';
-import type { PrivateServer } from './private-servers';
+import { freePort } from './depot-process';
+import { controlServer, type PrivateServer } from './private-servers';
 
 /** The FerretDB binary .ci/ferretdb.sh built (it exports TEST_FERRETDB_BIN); null: the tests are skipped. */
 export const FERRETDB_BIN = process.env.TEST_FERRETDB_BIN ?? null;
@@ -41,33 +41,11 @@ export async function startPrivateFerretdb(): Promise<PrivateServer> {
     '--telemetry=disable',
     '--log-level=ERROR',
   ];
-  const start = (): ChildProcess => spawn(bin, args, { stdio: 'ignore' });
-  let child = start();
-  const signal = (name: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null && child.pid) child.kill(name);
-  };
-  const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    signal('SIGCONT');
-    signal('SIGKILL');
-    await exited;
-  };
-  await waitUntil(() => answers(port), 'ferretdb');
-  return {
-    port,
-    url: `mongodb://127.0.0.1:${port}`,
-    freeze: () => signal('SIGSTOP'),
-    thaw: () => signal('SIGCONT'),
-    kill,
-    async restart() {
-      await kill();
-      child = start();
-      await waitUntil(() => answers(port), 'ferretdb');
-    },
-    async stop() {
-      await kill();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const server = controlServer(
+    () => spawn(bin, args, { stdio: 'ignore' }),
+    () => answers(port),
+    { port, url: `mongodb://127.0.0.1:${port}`, name: 'ferretdb', dataDir },
+  );
+  await server.ready;
+  return server;
 }

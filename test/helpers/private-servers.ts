@@ -49,8 +49,8 @@ async function mariadbAnswers(port: number): Promise<boolean> {
   return true;
 }
 
-/** Wraps a spawned process with the PrivateServer controls. */
-function control(
+/** Wraps a spawned process with the PrivateServer controls (`ready` settles once it first answers). */
+export function controlServer(
   start: () => ChildProcess,
   answers: () => Promise<boolean>,
   fields: { port: number; url: string; name: string; dataDir: string },
@@ -91,7 +91,7 @@ export async function startPrivateRedis(): Promise<PrivateServer> {
   const port = await freePort();
   const dataDir = makeTempDir('depot-redis-');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const server = control(
+  const server = controlServer(
     () => spawn('redis-server', [...args, '--dir', dataDir], { stdio: 'ignore' }),
     () => redisAnswers(port),
     { port, url: `redis://127.0.0.1:${port}`, name: 'redis-server', dataDir },
@@ -123,7 +123,7 @@ export async function startPrivateMariadb(): Promise<PrivateServer> {
     '--skip-log-bin',
     '--innodb-buffer-pool-size=16M',
   ];
-  const server = control(
+  const server = controlServer(
     () => spawn('mariadbd', args, { stdio: 'ignore' }),
     () => mariadbAnswers(port),
     { port, url: `mysql://root@127.0.0.1:${port}/depot`, name: 'mariadbd', dataDir },

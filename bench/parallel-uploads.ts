@@ -4,14 +4,14 @@
  * the burst's wall time, the probes' latency percentiles during the burst, and whether rows and bytes agree
  * (every 201 is a row with the sent SHA-256 and size, every row has its content, no temp file is left).
  *   npx tsx bench/parallel-uploads.ts [--db sqlite|mysql] [--uploads 100] [--users 5] [--size-kib 64] [--runs 1]
- * --db mysql creates a fresh database on TEST_MYSQL_URL's server (default mysql://root@127.0.0.1:3306/).
+ * --db mysql creates a fresh database (test/helpers/databases.ts) on TEST_MYSQL_URL's server (default mysql://root@127.0.0.1:3306/).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { startChildServer } from './lib/child-server';
+import { createTestDatabase } from '../test/helpers/databases';
 import { arg } from './lib/harness';
 
 const db = arg('db', 'sqlite');
@@ -45,27 +45,6 @@ async function timed(
   }
 }
 
-/** A fresh MySQL database for one run, dropped afterwards. */
-async function mysqlDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = new URL(process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/');
-  const name = `depot_bench_${randomBytes(4).toString('hex')}`;
-  const admin = await mysql.createConnection({
-    host: server.hostname,
-    port: Number(server.port || 3306),
-    user: decodeURIComponent(server.username),
-    password: decodeURIComponent(server.password),
-  });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  server.pathname = `/${name}`;
-  return {
-    url: server.toString(),
-    async drop() {
-      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await admin.end();
-    },
-  };
-}
-
 /** The content files under the upload directory (two-character shards), and what is left in its temp dirs. */
 function contentsOnDisk(uploadDir: string): { contents: Set<string>; temp: string[] } {
   const contents = new Set<string>();
@@ -82,7 +61,9 @@ function contentsOnDisk(uploadDir: string): { contents: Set<string>; temp: strin
 
 async function run(round: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'depot-bench-burst-'));
-  const database = db === 'mysql' ? await mysqlDatabase() : null;
+  // The tests' own fresh database (created, dropped afterwards) on TEST_MYSQL_URL's server.
+  process.env.TEST_MYSQL_URL ??= 'mysql://root@127.0.0.1:3306/';
+  const database = db === 'mysql' ? await createTestDatabase('mysql', dir) : null;
   const depot = await startChildServer<{ tokens: string[] }>([
     'depot-team',
     dir,

@@ -99,6 +99,8 @@ describe.each(DATABASES)('kill -9 of a running server (%s)', (db) => {
     for (let sent = 0; tempBytes() < 16 * MiB && sent < 300; sent++) await write(req, chunk);
     expect(tempBytes()).toBeGreaterThanOrEqual(16 * MiB);
     await depot.kill9();
+    // A real crash, not a shutdown that could clean up after itself.
+    expect(depot.child.signalCode).toBe('SIGKILL');
     // The crash left the half-written part behind.
     expect(leftovers(t.uploadDir).some((name) => name.startsWith('.tmp'))).toBe(true);
 
@@ -131,6 +133,8 @@ describe.each(DATABASES)('kill -9 of a running server (%s)', (db) => {
       Number((await t.deps.models.Upload.findByPk(id))?.uploadOffset ?? 0);
     await eventually(async () => (await recorded()) > 0, 60_000);
     await depot.kill9();
+    // A real crash, not a shutdown that could clean up after itself.
+    expect(depot.child.signalCode).toBe('SIGKILL');
 
     depot = await startDepot(childEnv());
     const restarted = depot.baseUrl;

@@ -30,7 +30,7 @@ async function depot(dir: string, publicDir?: string): Promise<void> {
     logFile: path.join(dir, 'depot.log'),
   });
   const { createApp } = await import('../src/app');
-  const { loadAssets } = await import('../src/assets');
+  const { loadAssets } = await import('../src/http/assets');
   if (publicDir) deps.assets = await loadAssets(publicDir);
   const { createRequestListener } = await import('../src/server');
   listen(createRequestListener(createApp(deps), deps));

@@ -91,8 +91,8 @@ function barePipe(file: string): void {
 
 /** The same page Depot renders for 25 of 10,000 files, from constant data: the template cost alone. */
 async function koaTemplate(): Promise<void> {
-  const { loadAssets } = await import('../src/assets');
-  const { createViews } = await import('../src/views');
+  const { loadAssets } = await import('../src/http/assets');
+  const { createViews } = await import('../src/http/views');
   const assets = await loadAssets(path.join(ROOT, 'public'));
   const views = createViews(path.join(ROOT, 'views'), { cache: true, assets });
   const created = new Date(Date.UTC(2026, 0, 1));

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type nunjucks from 'nunjucks';
 import type { Sequelize } from 'sequelize';
-import { loadAssets, type AssetStore } from './assets';
+import { loadAssets, type AssetStore } from './http/assets';
 import type { Config } from './config';
 import type { PasswordHashParams } from './lib/password';
 import type { Logger } from './logger';
@@ -13,27 +13,27 @@ import {
   createSqlSessionStore,
   scheduleSessionPruning,
   type SessionStore,
-} from './repositories/sessions';
-import { createUserRepository } from './repositories/users';
-import { createAccountService, type AccountService } from './services/accounts';
-import type { ActivityService } from './services/activity-log';
-import type { CommentService } from './services/comments';
-import { createCommentsFeature } from './services/comments-setup';
-import type { FileService } from './services/files';
-import { createFilesFeature } from './services/files-setup';
-import { createShareRepository } from './repositories/shares';
-import { createFileRepository } from './repositories/files';
-import { createShareService, type ShareService } from './services/shares';
+} from './http/session-store';
+import { createUserRepository } from './features/accounts/users-repository';
+import { createAccountService, type AccountService } from './features/accounts/service';
+import type { ActivityService } from './features/activity/service';
+import type { CommentService } from './features/comments/service';
+import { createCommentsFeature } from './features/comments';
+import type { FileService } from './features/files/service';
+import { createFilesFeature } from './features/files';
+import { createShareRepository } from './features/shares/repository';
+import { createFileRepository } from './features/files/repository';
+import { createShareService, type ShareService } from './features/shares/service';
 import {
   createAttemptLimiter,
   REGISTRATION_WINDOW_SECONDS,
   type AttemptLimiter,
   type SignInLimits,
-} from './services/rate-limit';
-import { createTokenService, type TokenService } from './services/tokens';
-import { createUploadsFeature, type UploadsFeature } from './services/uploads';
-import { createWechatClient, type WechatClient } from './services/wechat';
-import { createViews } from './views';
+} from './features/accounts/rate-limit';
+import { createTokenService, type TokenService } from './features/accounts/tokens';
+import { createUploadsFeature, type UploadsFeature } from './features/uploads';
+import { createWechatClient, type WechatClient } from './features/accounts/wechat';
+import { createViews } from './http/views';
 
 /** A dependency /readyz checks. */
 export interface ReadinessCheck {

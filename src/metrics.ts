@@ -47,7 +47,7 @@ export function createMetrics(options: { withDefaults: boolean }): Metrics {
   };
 }
 
-/** What the upload-directory gauges read at each scrape (see SpaceReport in services/uploads/space.ts). */
+/** What the upload-directory gauges read at each scrape (see SpaceReport in features/uploads/space.ts). */
 export interface UploadDirReport {
   freeBytes: number;
   promisedBytes: number;

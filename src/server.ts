@@ -3,8 +3,8 @@ import http, { type RequestListener } from 'node:http';
 import type Koa from 'koa';
 import type { TimeoutSettings } from './config';
 import type { AppDeps } from './deps';
-import { createAccessRecorder, INCOMING_ID } from './middleware/request-context';
-import { sendAsset } from './middleware/static-assets';
+import { createAccessRecorder, INCOMING_ID } from './http/request-context';
+import { sendAsset } from './http/static-assets';
 
 /**
  * The HTTP request listener of a Depot process: fingerprinted assets (the busiest URLs, never changing)

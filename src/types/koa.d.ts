@@ -1,6 +1,6 @@
 import 'koa';
 import type { Logger } from '../logger';
-import type { User } from '../repositories/users';
+import type { User } from '../features/accounts/users-repository';
 
 declare module 'koa' {
   /** Everything middleware puts on ctx.state, in one place. */

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { TestApp } from './app';
-import type { User } from '../../src/repositories/users';
+import type { User } from '../../src/features/accounts/users-repository';
 
 let counter = 0;
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { newId } from '../../src/lib/ids';
-import type { FileRecord } from '../../src/repositories/files';
-import type { User } from '../../src/repositories/users';
+import type { FileRecord } from '../../src/features/files/repository';
+import type { User } from '../../src/features/accounts/users-repository';
 import type { TestApp } from './app';
 
 /**

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { FileRecord } from '../../src/repositories/files';
+import type { FileRecord } from '../../src/features/files/repository';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { csrfFrom, signedInAgent } from '../helpers/agents';
 import { binaryParser } from '../helpers/binary';

@@ -3,7 +3,7 @@ import { buildTestApp, type TestApp } from '../helpers/app';
 import { buildUser, csrfFrom, signedInAgent, uniqueName } from '../helpers/agents';
 import { cookieValue, sessionCookieHeader, setCookieLine } from '../helpers/cookies';
 import { DATABASES } from '../helpers/databases';
-import type { User } from '../../src/repositories/users';
+import type { User } from '../../src/features/accounts/users-repository';
 
 const PASSWORD = 'correct horse battery';
 

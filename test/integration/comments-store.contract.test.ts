@@ -1,9 +1,9 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { ValidationError } from '../../src/errors';
-import { COMMENT_BODY_MAX } from '../../src/repositories/comments';
-import type { User } from '../../src/repositories/users';
-import { FILE_ACTIVITY_LIMIT } from '../../src/services/activity-log';
+import { COMMENT_BODY_MAX } from '../../src/features/comments/repository';
+import type { User } from '../../src/features/accounts/users-repository';
+import { FILE_ACTIVITY_LIMIT } from '../../src/features/activity/service';
 import type { TestApp } from '../helpers/app';
 import { buildUser } from '../helpers/agents';
 import {

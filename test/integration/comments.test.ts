@@ -1,6 +1,6 @@
 import request from 'supertest';
-import type { FileRecord } from '../../src/repositories/files';
-import { PAGE_COMMENTS } from '../../src/controllers/comments';
+import type { FileRecord } from '../../src/features/files/repository';
+import { PAGE_COMMENTS } from '../../src/features/comments/controller';
 import type { TestApp } from '../helpers/app';
 import { bearer, csrfFrom, signedInAgent } from '../helpers/agents';
 import { STORES, buildStoreApp, storedFile, storedRows } from '../helpers/stores';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { User } from '../../src/repositories/users';
+import type { User } from '../../src/features/accounts/users-repository';
 import { bearer, signedInAgent } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { binaryParser } from '../helpers/binary';

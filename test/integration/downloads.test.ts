@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import type { FileRecord } from '../../src/repositories/files';
-import type { User } from '../../src/repositories/users';
+import type { FileRecord } from '../../src/features/files/repository';
+import type { User } from '../../src/features/accounts/users-repository';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { bearer, buildUser, signedInAgent } from '../helpers/agents';
 import { binaryParser, parseByteranges } from '../helpers/binary';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import request from 'supertest';
 import { newId } from '../../src/lib/ids';
-import type { User } from '../../src/repositories/users';
+import type { User } from '../../src/features/accounts/users-repository';
 import { bearer, buildUser, signedInAgent } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { boundedAnswers } from '../helpers/bounded-answers';
-import type { FileRecord } from '../../src/repositories/files';
+import type { FileRecord } from '../../src/features/files/repository';
 import type { TestApp } from '../helpers/app';
 import { buildTestApp } from '../helpers/app';
 import { bearer, signedInAgent } from '../helpers/agents';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { FAILED_ATTEMPTS_ALLOWED } from '../../src/services/rate-limit';
+import { FAILED_ATTEMPTS_ALLOWED } from '../../src/features/accounts/rate-limit';
 import { buildUser, csrfFrom, signedInAgent } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { storeFile } from '../helpers/stored-files';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import request from 'supertest';
 import { newId } from '../../src/lib/ids';
-import { sendContent, strongEtag, type BodyStartInfo } from '../../src/middleware/send-content';
+import { sendContent, strongEtag, type BodyStartInfo } from '../../src/http/content/send-content';
 import { LocalDiskStorage } from '../../src/storage/local-disk';
 import { binaryParser, parseByteranges } from '../helpers/binary';
 import { makeTempDir } from '../helpers/databases';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import type { FileRecord } from '../../src/repositories/files';
-import type { User } from '../../src/repositories/users';
-import { FAILED_ATTEMPTS_ALLOWED } from '../../src/services/rate-limit';
+import type { FileRecord } from '../../src/features/files/repository';
+import type { User } from '../../src/features/accounts/users-repository';
+import { FAILED_ATTEMPTS_ALLOWED } from '../../src/features/accounts/rate-limit';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { bearer, csrfFrom, signedInAgent } from '../helpers/agents';
 import { binaryParser } from '../helpers/binary';

@@ -1,6 +1,9 @@
 import request from 'supertest';
 import { DEFAULT_HASH_PARAMS, HASHING } from '../../src/lib/password';
-import { ADDRESS_FAILURES_ALLOWED, REGISTRATIONS_ALLOWED } from '../../src/services/rate-limit';
+import {
+  ADDRESS_FAILURES_ALLOWED,
+  REGISTRATIONS_ALLOWED,
+} from '../../src/features/accounts/rate-limit';
 import { buildUser, csrfFrom, uniqueName } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';

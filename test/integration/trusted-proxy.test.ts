@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
-import { FAILED_ATTEMPTS_ALLOWED } from '../../src/services/rate-limit';
+import { FAILED_ATTEMPTS_ALLOWED } from '../../src/features/accounts/rate-limit';
 import { buildUser, csrfFrom, signedInAgent } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';

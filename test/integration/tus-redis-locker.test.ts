@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ERRORS } from '@tus/utils';
 import { Redis } from 'ioredis';
-import { RedisLocker } from '../../src/services/uploads/redis-locker';
+import { RedisLocker } from '../../src/features/uploads/redis-locker';
 
 const describeWithRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
 

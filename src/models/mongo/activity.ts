@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { newId } from '../../lib/ids';
-import { USER_AGENT_MAX } from '../../repositories/activity';
-import { ACTIVITY_TYPES, type ActivityType } from '../../services/activity';
+import { USER_AGENT_MAX } from '../../features/activity/repository';
+import { ACTIVITY_TYPES, type ActivityType } from '../../features/activity/events';
 
 /** A document of the `activities` collection. */
 export interface ActivityDoc {

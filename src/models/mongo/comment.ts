@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { newId } from '../../lib/ids';
-import { COMMENT_BODY_MAX, COMMENT_BODY_MESSAGE } from '../../repositories/comments';
+import { COMMENT_BODY_MAX, COMMENT_BODY_MESSAGE } from '../../features/comments/repository';
 
 /** A document of the `comments` collection. */
 export interface CommentDoc {

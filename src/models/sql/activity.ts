@@ -6,7 +6,7 @@ import {
   type ModelStatic,
   type Sequelize,
 } from 'sequelize';
-import { ACTIVITY_TYPES, type ActivityType } from '../../services/activity';
+import { ACTIVITY_TYPES, type ActivityType } from '../../features/activity/events';
 
 /** An activity event row (the SQL stand-in for the MongoDB `activities` collection). */
 export interface ActivityRow extends Model<

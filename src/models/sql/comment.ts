@@ -6,7 +6,7 @@ import {
   type ModelStatic,
   type Sequelize,
 } from 'sequelize';
-import { COMMENT_BODY_MAX } from '../../repositories/comments';
+import { COMMENT_BODY_MAX } from '../../features/comments/repository';
 
 /** A comment row (the SQL stand-in for the MongoDB `comments` collection). */
 export interface CommentRow extends Model<

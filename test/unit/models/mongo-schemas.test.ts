@@ -1,7 +1,7 @@
 import mongoose, { Error as MongooseError } from 'mongoose';
 import { createMongoConnection } from '../../../src/models/mongo';
-import { COMMENT_BODY_MAX } from '../../../src/repositories/comments';
-import { ACTIVITY_TYPES } from '../../../src/services/activity';
+import { COMMENT_BODY_MAX } from '../../../src/features/comments/repository';
+import { ACTIVITY_TYPES } from '../../../src/features/activity/events';
 
 // A connection that is never opened: documents are built and validated in memory, nothing is stored.
 const { connection, models } = createMongoConnection({ activityTtlDays: 30 });

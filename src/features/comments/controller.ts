@@ -1,0 +1,133 @@
+import type { Context, Middleware, Next } from 'koa';
+import { ValidationError } from '../../errors';
+import { flash } from '../../http/flash';
+import type { ActivityService } from '../activity/service';
+import { commentMessages, type CommentService } from './service';
+import type { FileService } from '../files/service';
+import { activityMessages } from '../activity/controller';
+import { pageCount, readPositiveInt } from '../../lib/paging';
+
+/** Comments per page on the file page. */
+export const PAGE_COMMENTS = 10;
+const MAX_PAGE = 1_000_000;
+
+interface Draft {
+  fileId: string;
+  body: string;
+  error: string;
+}
+
+const origin = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('User-Agent') });
+
+/** The comment form, comment list and (owner) activity for the file page, and the comment form posts. */
+export function createCommentPagesController(deps: {
+  comments: CommentService;
+  activity: ActivityService;
+  files: FileService;
+}) {
+  const { comments, files } = deps;
+
+  /** Loads what partials/file-comments.njk and file-activity.njk show; a store outage hides one, never the page. */
+  async function forFilePage(ctx: Context, next: Next) {
+    const user = ctx.state.user;
+    const file = await files.findVisible(ctx.params.id, user).catch(() => null);
+    if (file) {
+      const page = readPositiveInt(ctx.query.comments_page, 1, MAX_PAGE) ?? 1;
+      const draft = takeDraft(ctx, file.id);
+      const unavailable = (what: string) => (err: Error) => {
+        ctx.state.log.warn({ err: { message: err.message } }, `${what} unavailable`);
+        return null;
+      };
+      const [list, events] = await Promise.all([
+        comments.list(file.id, user, page, PAGE_COMMENTS).catch(unavailable('comments')),
+        deps.activity.listForFile(file, user).catch(unavailable('activity')),
+      ]);
+      Object.assign(ctx.state, {
+        fileComments: list
+          ? {
+              items: list.items.map((c) => ({
+                ...c,
+                canDelete: comments.canDelete(c, file, user),
+              })),
+              total: list.total,
+              page,
+              pages: pageCount(list.total, PAGE_COMMENTS),
+              draft,
+            }
+          : { unavailable: true, draft },
+        fileActivity: events,
+        activityVerbs: activityMessages,
+      });
+    }
+    await next();
+  }
+
+  function takeDraft(ctx: Context, fileId: string): Draft | null {
+    const draft = ctx.session?.commentDraft as Draft | undefined;
+    if (!draft) return null;
+    delete ctx.session!.commentDraft;
+    return draft.fileId === fileId ? draft : null;
+  }
+
+  return {
+    forFilePage: forFilePage as Middleware,
+    async create(ctx: Context) {
+      const body = (ctx.request.body as Record<string, unknown> | undefined)?.body;
+      const file = await files.findVisible(ctx.params.id, ctx.state.user);
+      try {
+        await comments.add(file.id, ctx.state.user!, body, origin(ctx));
+        flash(ctx, 'success', commentMessages.added);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        // Post/redirect/get: the page shows the form again with the message and what was typed.
+        ctx.session!.commentDraft = {
+          fileId: file.id,
+          body: typeof body === 'string' ? body.slice(0, 10_000) : '',
+          error: err.details?.body ?? commentMessages.body,
+        };
+        flash(ctx, 'error', err.details?.body ?? commentMessages.body);
+      }
+      ctx.status = 303;
+      ctx.redirect(`/files/${file.id}#comments`);
+    },
+    async remove(ctx: Context) {
+      const comment = await comments.remove(ctx.params.id, ctx.state.user!);
+      flash(ctx, 'success', commentMessages.deleted);
+      ctx.status = 303;
+      ctx.redirect(`/files/${comment.fileId}#comments`);
+    },
+  };
+}
+
+/** GET/POST /api/files/:id/comments and DELETE /api/comments/:id. */
+export function createApiCommentsController(deps: { comments: CommentService }) {
+  const { comments } = deps;
+  return {
+    async list(ctx: Context) {
+      const page = readPositiveInt(ctx.query.page, 1, MAX_PAGE);
+      const perPage = readPositiveInt(ctx.query.per_page, 20, 100);
+      const invalid: Record<string, string> = {};
+      if (page === null) invalid.page = 'Use a whole number from 1.';
+      if (perPage === null) invalid.per_page = 'Use a whole number from 1 to 100.';
+      if (page === null || perPage === null) throw new ValidationError(invalid);
+      const list = await comments.list(ctx.params.id, ctx.state.user, page, perPage);
+      ctx.body = {
+        items: list.items.map(comments.toJson),
+        page,
+        per_page: perPage,
+        total: list.total,
+      };
+    },
+    async create(ctx: Context) {
+      const body = (ctx.request.body as Record<string, unknown> | undefined)?.body;
+      const comment = await comments.add(ctx.params.id, ctx.state.user!, body, origin(ctx));
+      ctx.status = 201;
+      ctx.set('Location', `/api/files/${comment.fileId}/comments`);
+      ctx.body = comments.toJson(comment);
+    },
+    async remove(ctx: Context) {
+      await comments.remove(ctx.params.id, ctx.state.user!);
+      ctx.status = 204;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import type { Config } from '../../config';
+import type { ReadinessCheck } from '../../deps';
+import type { Logger } from '../../logger';
+import type { SqlModels } from '../../models/sql';
+import type { ActivityRepository } from '../activity/repository';
+import type { CommentRepository } from './repository';
+import { createFileRepository } from '../files/repository';
+import { createSqlActivityRepository } from '../activity/sql-repository';
+import { createSqlCommentRepository } from './sql-repository';
+import type { AccountService } from '../accounts/service';
+import { createActivityService, type ActivityService } from '../activity/service';
+import { createCommentService, type CommentService } from './service';
+import type { FileService } from '../files/service';
+
+const PRUNE_EVERY_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Comments and activity as deps.ts wires them: MongoDB when MONGODB_URI is set, else the SQL tables. */
+export interface CommentsFeature {
+  comments: CommentService;
+  activity: ActivityService;
+  /** The 'mongodb' readiness check, when MongoDB is configured (its detail: server and expiry mode). */
+  readiness: ReadinessCheck | null;
+  /** Connects to MongoDB (with retry, in the background) or schedules pruning of old events. */
+  start(): Promise<void>;
+  /** Waits for activity writes in flight, then closes the MongoDB connection. */
+  close(): Promise<void>;
+}
+
+interface Stores {
+  comments: CommentRepository;
+  activity: ActivityRepository;
+  readiness: CommentsFeature['readiness'];
+  /** Background work: pruning (SQL; Mongo only where the TTL index is refused) and the Mongo connection. */
+  start(prune: () => Promise<unknown>): Promise<() => Promise<void>>;
+}
+
+async function createStores(config: Config, models: SqlModels, logger: Logger): Promise<Stores> {
+  if (!config.mongodbUri) {
+    return {
+      comments: createSqlCommentRepository(models.Comment),
+      activity: createSqlActivityRepository(models.Activity),
+      readiness: null,
+      async start(prune) {
+        await prune();
+        const pruner = setInterval(prune, PRUNE_EVERY_MS);
+        pruner.unref();
+        return async () => clearInterval(pruner);
+      },
+    };
+  }
+  // Loaded only when configured: Mongoose and the MongoDB driver are ~30 MB of every process's memory.
+  const { createMongoStores } = await import('../../models/mongo/store');
+  const mongo = createMongoStores(config, logger, config.mongodbUri);
+  return {
+    ...mongo,
+    start: async (prune) => mongo.start(prune, PRUNE_EVERY_MS),
+  };
+}
+
+/** Builds both services and registers the comment cascade on file deletion. */
+export async function createCommentsFeature(deps: {
+  config: Config;
+  models: SqlModels;
+  files: FileService;
+  accounts: AccountService;
+  logger: Logger;
+}): Promise<CommentsFeature> {
+  const { config, logger } = deps;
+  const stores = await createStores(config, deps.models, logger);
+  const fileRows = createFileRepository(deps.models.File, deps.models.User);
+  const activity = createActivityService({
+    store: stores.activity,
+    lookups: {
+      file: (id) => fileRows.findById(id),
+      user: (id) => deps.accounts.findById(id),
+    },
+    logger,
+  });
+  const comments = createCommentService({ store: stores.comments, files: deps.files, activity });
+  deps.files.onDelete((file) => comments.removeAllOf(file));
+
+  let stop: () => Promise<void> = async () => undefined;
+  const prune = () =>
+    stores.activity
+      .prune(new Date(Date.now() - config.activityTtlDays * DAY_MS))
+      .catch((err: Error) => logger.warn({ error: err.message }, 'activity pruning failed'));
+
+  return {
+    comments,
+    activity,
+    readiness: stores.readiness,
+    async start() {
+      stop = await stores.start(prune);
+    },
+    async close() {
+      await activity.flush();
+      await stop();
+    },
+  };
+}

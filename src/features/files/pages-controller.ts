@@ -1,0 +1,123 @@
+import type { Context } from 'koa';
+import { AppError, ValidationError } from '../../errors';
+import { decodeTextHead, previewKind } from '../../lib/preview';
+import { flash } from '../../http/flash';
+import type { FileRecord } from './repository';
+import type { FileService } from './service';
+import { parseFileQuery } from './query';
+import type { UploadHandler } from '../uploads/form-uploads';
+
+/** Bytes of a text file shown on its page. */
+const TEXT_PREVIEW_BYTES = 64 * 1024;
+const PER_PAGE = 25;
+
+const messages = {
+  stored: (names: string[]) =>
+    names.length === 1
+      ? `Uploaded ${names[0]}.`
+      : `Uploaded ${names.length} files: ${names.join(', ')}.`,
+  renamed: (name: string) => `Renamed to ${name}.`,
+  visibility: (visibility: string) =>
+    visibility === 'public'
+      ? 'The file is now public: anyone with its link can see it.'
+      : 'The file is now private.',
+  deleted: (name: string) => `Deleted ${name}.`,
+};
+
+/** Counts comments per file id when the comments feature is wired. */
+export type CommentCounter = (fileIds: string[]) => Promise<Record<string, number>>;
+
+type Body = Record<string, unknown>;
+
+/** The files pages: list, upload form, details with preview, rename / visibility, delete. */
+export function createFilesController(deps: {
+  files: FileService;
+  storeUploads: UploadHandler;
+  countComments: CommentCounter | null;
+}) {
+  const { files } = deps;
+
+  async function renderShow(ctx: Context, file: FileRecord, errors: Record<string, string> = {}) {
+    const preview = previewKind(file.type);
+    let text: string | null = null;
+    let truncated = false;
+    if (preview === 'text') {
+      truncated = file.size > TEXT_PREVIEW_BYTES;
+      text = decodeTextHead(await files.readHead(file, TEXT_PREVIEW_BYTES), truncated);
+    }
+    const isOwner = ctx.state.user?.id === file.ownerId;
+    ctx.render('pages/files/show.njk', { file, preview, text, truncated, isOwner, errors });
+  }
+
+  return {
+    async index(ctx: Context) {
+      const user = ctx.state.user!;
+      const { query } = parseFileQuery(ctx.query, { perPage: PER_PAGE, maxPerPage: 100 });
+      const list = await files.list(user, query);
+      // Without a search the listing's byte total is the storage used: one query fewer on the busiest page.
+      const usage = query.q ? await files.usage(user) : { used: list.bytes, quota: files.quota };
+      const counts = deps.countComments
+        ? await deps.countComments(list.items.map((file) => file.id))
+        : null;
+      const items = list.items.map((file) =>
+        counts ? { ...file, commentCount: counts[file.id] ?? 0 } : file,
+      );
+      ctx.render('pages/files/index.njk', {
+        files: items,
+        total: list.total,
+        query,
+        pages: Math.max(1, Math.ceil(list.total / query.perPage)),
+        usage: { used: usage.used, quota: Number.isFinite(usage.quota) ? usage.quota : null },
+        showComments: counts !== null,
+      });
+    },
+    showNew(ctx: Context) {
+      ctx.render('pages/files/new.njk', { errors: {} });
+    },
+    async upload(ctx: Context) {
+      try {
+        const stored = await deps.storeUploads(ctx, 'files');
+        flash(ctx, 'success', messages.stored(stored.map((file) => file.name)));
+        ctx.status = 303;
+        ctx.redirect('/files');
+      } catch (err) {
+        // Too large and unexpected failures get their error page; a form problem shows the form again.
+        if (!(err instanceof AppError) || err.status === 413 || err.status >= 500) throw err;
+        ctx.status = err.status;
+        ctx.render('pages/files/new.njk', {
+          errors: { files: err.details?.files ?? err.message },
+        });
+      }
+    },
+    async show(ctx: Context) {
+      await renderShow(ctx, await files.findVisible(ctx.params.id, ctx.state.user));
+    },
+    async update(ctx: Context) {
+      const user = ctx.state.user!;
+      const body = (ctx.request.body ?? {}) as Body;
+      const changes = { name: body.name, visibility: body.visibility };
+      try {
+        const before = await files.findOwned(ctx.params.id, user);
+        const file = await files.update(before.id, user, changes);
+        if (changes.name !== undefined && file.name !== before.name)
+          flash(ctx, 'success', messages.renamed(file.name));
+        if (changes.visibility !== undefined && file.visibility !== before.visibility)
+          flash(ctx, 'success', messages.visibility(file.visibility));
+        ctx.status = 303;
+        ctx.redirect(`/files/${file.id}`);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        ctx.status = 422;
+        await renderShow(ctx, await files.findOwned(ctx.params.id, user), err.details);
+      }
+    },
+    async remove(ctx: Context) {
+      const user = ctx.state.user!;
+      const file = await files.findOwned(ctx.params.id, user);
+      await files.remove(file.id, user);
+      flash(ctx, 'success', messages.deleted(file.name));
+      ctx.status = 303;
+      ctx.redirect('/files');
+    },
+  };
+}

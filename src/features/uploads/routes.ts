@@ -1,0 +1,16 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { createUploadsController } from './tus-controller';
+import type { AppDeps } from '../../deps';
+import { requireApiUser } from '../../http/api-auth';
+
+/** /api/uploads/ (tus 1.0.0). OPTIONS is open: it only describes the server (tus discovery, CORS preflight). */
+export function uploadRoutes(deps: AppDeps): Router {
+  const uploads = createUploadsController(deps.uploads);
+  const signedIn = requireApiUser();
+  const guard: Middleware = (ctx, next) =>
+    ctx.method === 'OPTIONS' ? next() : signedIn(ctx, next);
+  return new Router({ prefix: '/api/uploads' })
+    .all('/', guard, uploads.tus)
+    .all('/:id', guard, uploads.tus);
+}

@@ -2,6 +2,54 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Import boundaries between folders (ARCHITECTURE.md): the HTTP layer stays at the edge, persistence never calls up.
+const httpPackages = {
+  group: ['koa', 'koa-*', '@koa/*', '**/http/*', '**/http/content/*'],
+  message:
+    'Only routes, controllers and src/http/ see HTTP: return data and let the controller answer.',
+};
+const upperLayers = {
+  group: ['**/service', '**/*-service', '**/*controller', '**/routes', '**/*-routes'],
+  message: 'Repositories, models and storage never call services, controllers or routes.',
+};
+const appModules = {
+  group: [
+    '**/features/*',
+    '**/features/*/*',
+    '**/storage/*',
+    '**/models/*',
+    '**/config',
+    '**/deps',
+    '**/app',
+  ],
+  message: 'src/lib/ holds small pure helpers: they import nothing from the app but its errors.',
+};
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const boundaries = [
+  {
+    files: ['src/features/**/*.ts', 'src/failures/**/*.ts'],
+    ignores: [
+      'src/features/**/*controller.ts',
+      'src/features/**/*routes.ts',
+      'src/features/**/index.ts',
+      'src/features/files/content.ts',
+      'src/features/uploads/form-*.ts',
+      'src/features/shares/unlocks.ts',
+    ],
+    rules: restrict(httpPackages),
+  },
+  {
+    files: [
+      'src/features/**/repository.ts',
+      'src/features/**/*-repository.ts',
+      'src/models/**/*.ts',
+      'src/storage/**/*.ts',
+    ],
+    rules: restrict(httpPackages, upperLayers),
+  },
+  { files: ['src/lib/**/*.ts'], rules: restrict(httpPackages, appModules) },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'public/build/', 'coverage/', 'data/', 'uploads/'] },
   js.configs.recommended,
@@ -18,6 +66,7 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  ...boundaries,
   {
     files: ['public/js/**/*.js'],
     languageOptions: {

@@ -1,8 +1,8 @@
-const first = (value: unknown) => (Array.isArray(value) ? value[0] : value);
+import { firstValue } from './form-values';
 
 /** A page number or page size from the URL: `fallback` when absent, capped at `max`, null when unreadable. */
 export function readPositiveInt(value: unknown, fallback: number, max: number): number | null {
-  const raw = first(value);
+  const raw = firstValue(value);
   if (raw === undefined || raw === '') return fallback;
   if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) < 1) return null;
   return Math.min(Number(raw), max);

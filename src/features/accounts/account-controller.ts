@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { text } from '../../lib/form-values';
 import { flash } from '../../http/flash';
 import { accountMessages, passwordProblem, type AccountService } from './service';
 import { spendSignInAttempt, type SignInLimits } from './rate-limit';
@@ -11,7 +12,6 @@ const messages = {
 };
 
 type Body = Record<string, unknown>;
-const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /** The account page: who you are, and changing the password (which signs out everything else). */
 export function createAccountController(deps: { accounts: AccountService; limits: SignInLimits }) {

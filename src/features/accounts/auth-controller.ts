@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { text } from '../../lib/form-values';
 import { ValidationError } from '../../errors';
 import { HashingBusy } from '../../lib/password';
 import { tryAgainIn } from '../../lib/retry-wording';
@@ -34,7 +35,6 @@ const messages = {
 };
 
 type Body = Record<string, unknown>;
-const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /**
  * Starts an authenticated session under a new id: the old id is destroyed (a planted or copied cookie is

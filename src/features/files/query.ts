@@ -1,3 +1,5 @@
+import { firstValue, text } from '../../lib/form-values';
+import { readPositiveInt } from '../../lib/paging';
 import type { FileListQuery, FileSort, SortOrder } from './repository';
 
 const SORTS: FileSort[] = ['name', 'size', 'date'];
@@ -5,18 +7,8 @@ const SORTS: FileSort[] = ['name', 'size', 'date'];
 const DEFAULT_ORDER: Record<FileSort, SortOrder> = { name: 'asc', size: 'desc', date: 'desc' };
 const MAX_QUERY_CHARS = 200;
 
-const first = (value: unknown) => (Array.isArray(value) ? value[0] : value);
-const text = (value: unknown) => {
-  const found = first(value);
-  return typeof found === 'string' ? found : '';
-};
-
-function positiveInt(value: unknown, fallback: number, max: number): number | null {
-  const raw = text(value);
-  if (raw === '') return fallback;
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) return null;
-  return Math.min(Number(raw), max);
-}
+/** A query parameter as text (the first one when repeated). */
+const param = (value: unknown) => text(firstValue(value));
 
 /** A listing query read from the URL, plus which parameter was unreadable (the API names it in a 422). */
 export interface ParsedFileQuery {
@@ -30,17 +22,17 @@ export function parseFileQuery(
   options: { perPage: number; maxPerPage: number },
 ): ParsedFileQuery {
   const invalid: Record<string, string> = {};
-  const sortText = text(params.sort);
+  const sortText = param(params.sort);
   const sort = (SORTS as string[]).includes(sortText) ? (sortText as FileSort) : 'date';
   if (sortText && sort !== sortText) invalid.sort = 'Use name, size or date.';
-  const orderText = text(params.order);
+  const orderText = param(params.order);
   const order = orderText === 'asc' || orderText === 'desc' ? orderText : DEFAULT_ORDER[sort];
   if (orderText && order !== orderText) invalid.order = 'Use asc or desc.';
-  const page = positiveInt(params.page, 1, 1_000_000);
+  const page = readPositiveInt(params.page, 1, 1_000_000);
   if (page === null) invalid.page = 'Use a whole number from 1.';
-  const perPage = positiveInt(params.per_page, options.perPage, options.maxPerPage);
+  const perPage = readPositiveInt(params.per_page, options.perPage, options.maxPerPage);
   if (perPage === null) invalid.per_page = `Use a whole number from 1 to ${options.maxPerPage}.`;
-  const q = text(params.q).trim().slice(0, MAX_QUERY_CHARS);
+  const q = param(params.q).trim().slice(0, MAX_QUERY_CHARS);
   return {
     query: { q: q || undefined, sort, order, page: page ?? 1, perPage: perPage ?? options.perPage },
     invalid,

@@ -15,9 +15,7 @@ export function createRoutes(deps: AppDeps): Middleware {
     healthRoutes(deps),
     pageRoutes(deps),
     ...apiAuthRoutes(deps),
-    // Before the files routes: it adds the share list to the file page they render.
     ...downloadAndShareRoutes(deps),
-    // Before the files routes too: it adds the comments and activity to the file page.
     ...commentsRoutes(deps),
     ...filesRoutes(deps),
     uploadRoutes(deps),

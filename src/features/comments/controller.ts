@@ -1,10 +1,11 @@
-import type { Context, Middleware, Next } from 'koa';
+import type { Context } from 'koa';
 import { ValidationError } from '../../errors';
 import { flash } from '../../http/flash';
-import type { ActivityService } from '../activity/service';
+import type { User } from '../accounts/users-repository';
+import type { FileRecord } from '../files/repository';
+import type { CommentRecord, PageOf } from './repository';
 import { commentMessages, type CommentService } from './service';
 import type { FileService } from '../files/service';
-import { activityMessages } from '../activity/controller';
 import { pageCount, readPositiveInt } from '../../lib/paging';
 
 /** Comments per page on the file page. */
@@ -19,58 +20,47 @@ interface Draft {
 
 const origin = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('User-Agent') });
 
-/** The comment form, comment list and (owner) activity for the file page, and the comment form posts. */
+/** Which page of comments the file page shows, and the draft a refused comment left for this file. */
+export interface CommentsRequest {
+  page: number;
+  draft: Draft | null;
+}
+
+/** Reads the file page's comment page number and takes the comment draft out of the session. */
+export function readCommentsRequest(ctx: Context, fileId: string): CommentsRequest {
+  const page = readPositiveInt(ctx.query.comments_page, 1, MAX_PAGE) ?? 1;
+  const draft = ctx.session?.commentDraft as Draft | undefined;
+  if (draft) delete ctx.session!.commentDraft;
+  return { page, draft: draft?.fileId === fileId ? draft : null };
+}
+
+/** What partials/file-comments.njk shows: one page of comments, each saying whether `user` may delete it. */
+export function fileCommentsView(
+  comments: Pick<CommentService, 'canDelete'>,
+  file: FileRecord,
+  user: User | null,
+  request: CommentsRequest,
+  list: PageOf<CommentRecord> | null,
+) {
+  const { page, draft } = request;
+  if (!list) return { unavailable: true, draft };
+  return {
+    items: list.items.map((c) => ({ ...c, canDelete: comments.canDelete(c, file, user) })),
+    total: list.total,
+    page,
+    pages: pageCount(list.total, PAGE_COMMENTS),
+    draft,
+  };
+}
+
+/** The comment form posts of the file page. */
 export function createCommentPagesController(deps: {
   comments: CommentService;
-  activity: ActivityService;
   files: FileService;
 }) {
   const { comments, files } = deps;
 
-  /** Loads what partials/file-comments.njk and file-activity.njk show; a store outage hides one, never the page. */
-  async function forFilePage(ctx: Context, next: Next) {
-    const user = ctx.state.user;
-    const file = await files.findVisible(ctx.params.id, user).catch(() => null);
-    if (file) {
-      const page = readPositiveInt(ctx.query.comments_page, 1, MAX_PAGE) ?? 1;
-      const draft = takeDraft(ctx, file.id);
-      const unavailable = (what: string) => (err: Error) => {
-        ctx.state.log.warn({ err: { message: err.message } }, `${what} unavailable`);
-        return null;
-      };
-      const [list, events] = await Promise.all([
-        comments.list(file.id, user, page, PAGE_COMMENTS).catch(unavailable('comments')),
-        deps.activity.listForFile(file, user).catch(unavailable('activity')),
-      ]);
-      Object.assign(ctx.state, {
-        fileComments: list
-          ? {
-              items: list.items.map((c) => ({
-                ...c,
-                canDelete: comments.canDelete(c, file, user),
-              })),
-              total: list.total,
-              page,
-              pages: pageCount(list.total, PAGE_COMMENTS),
-              draft,
-            }
-          : { unavailable: true, draft },
-        fileActivity: events,
-        activityVerbs: activityMessages,
-      });
-    }
-    await next();
-  }
-
-  function takeDraft(ctx: Context, fileId: string): Draft | null {
-    const draft = ctx.session?.commentDraft as Draft | undefined;
-    if (!draft) return null;
-    delete ctx.session!.commentDraft;
-    return draft.fileId === fileId ? draft : null;
-  }
-
   return {
-    forFilePage: forFilePage as Middleware,
     async create(ctx: Context) {
       const body = (ctx.request.body as Record<string, unknown> | undefined)?.body;
       const file = await files.findVisible(ctx.params.id, ctx.state.user);

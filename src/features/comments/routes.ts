@@ -5,18 +5,13 @@ import type { AppDeps } from '../../deps';
 import { requireApiUser } from '../../http/api-auth';
 import { requireUser } from '../../http/require-user';
 
-/** Comments (pages and API) and /activity; GET /files/:id only gains the comments and activity it shows. */
+/** Comments (pages and API) and /activity. */
 export function commentsRoutes(deps: AppDeps): Router[] {
-  const pages = createCommentPagesController({
-    comments: deps.comments,
-    activity: deps.activity,
-    files: deps.files,
-  });
+  const pages = createCommentPagesController({ comments: deps.comments, files: deps.files });
   const activity = createActivityController({ activity: deps.activity });
   const api = createApiCommentsController({ comments: deps.comments });
 
   const pageRouter = new Router()
-    .get('/files/:id', pages.forFilePage)
     .post('/files/:id/comments', requireUser(), pages.create)
     .post('/comments/:id/delete', requireUser(), pages.remove)
     .get('/activity', requireUser(), activity.index);

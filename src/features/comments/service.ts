@@ -45,6 +45,8 @@ export interface CommentService {
     page: number,
     perPage: number,
   ): Promise<PageOf<CommentRecord>>;
+  /** Newest first, of a file the caller already found visible to its viewer (the file page). */
+  listForFile(file: FileRecord, page: number, perPage: number): Promise<PageOf<CommentRecord>>;
   /** Adds a comment to a file the author can see; ValidationError names `body`. */
   add(fileId: string, author: User, body: unknown, origin: RequestOrigin): Promise<CommentRecord>;
   /** Deletes a comment (its author or the file's owner); returns what was deleted. */
@@ -67,9 +69,9 @@ export function createCommentService(deps: {
   const { store, files } = deps;
   const service: CommentService = {
     async list(fileId, viewer, page, perPage) {
-      const file = await files.findVisible(fileId, viewer);
-      return store.listByFile(file.id, page, perPage);
+      return service.listForFile(await files.findVisible(fileId, viewer), page, perPage);
     },
+    listForFile: (file, page, perPage) => store.listByFile(file.id, page, perPage),
     async add(fileId, author, rawBody, origin) {
       const file = await files.findVisible(fileId, author);
       const body = normalizeCommentBody(rawBody);

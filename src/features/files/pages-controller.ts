@@ -1,14 +1,11 @@
 import type { Context } from 'koa';
 import { AppError, ValidationError } from '../../errors';
-import { decodeTextHead, previewKind } from '../../lib/preview';
 import { flash } from '../../http/flash';
-import type { FileRecord } from './repository';
+import type { FilePageRenderer } from './file-page-controller';
 import type { FileService } from './service';
 import { parseFileQuery } from './query';
 import type { UploadHandler } from '../uploads/form-uploads';
 
-/** Bytes of a text file shown on its page. */
-const TEXT_PREVIEW_BYTES = 64 * 1024;
 const PER_PAGE = 25;
 
 const messages = {
@@ -29,25 +26,15 @@ export type CommentCounter = (fileIds: string[]) => Promise<Record<string, numbe
 
 type Body = Record<string, unknown>;
 
-/** The files pages: list, upload form, details with preview, rename / visibility, delete. */
+/** The files pages: list, upload form, rename / visibility, delete (the file page itself: file-page-controller). */
 export function createFilesController(deps: {
   files: FileService;
   storeUploads: UploadHandler;
   countComments: CommentCounter | null;
+  /** The file page, shown again with the fields of a refused change. */
+  renderPage: FilePageRenderer;
 }) {
   const { files } = deps;
-
-  async function renderShow(ctx: Context, file: FileRecord, errors: Record<string, string> = {}) {
-    const preview = previewKind(file.type);
-    let text: string | null = null;
-    let truncated = false;
-    if (preview === 'text') {
-      truncated = file.size > TEXT_PREVIEW_BYTES;
-      text = decodeTextHead(await files.readHead(file, TEXT_PREVIEW_BYTES), truncated);
-    }
-    const isOwner = ctx.state.user?.id === file.ownerId;
-    ctx.render('pages/files/show.njk', { file, preview, text, truncated, isOwner, errors });
-  }
 
   return {
     async index(ctx: Context) {
@@ -89,9 +76,6 @@ export function createFilesController(deps: {
         });
       }
     },
-    async show(ctx: Context) {
-      await renderShow(ctx, await files.findVisible(ctx.params.id, ctx.state.user));
-    },
     async update(ctx: Context) {
       const user = ctx.state.user!;
       const body = (ctx.request.body ?? {}) as Body;
@@ -108,7 +92,7 @@ export function createFilesController(deps: {
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         ctx.status = 422;
-        await renderShow(ctx, await files.findOwned(ctx.params.id, user), err.details);
+        await deps.renderPage(ctx, await files.findOwned(ctx.params.id, user), err.details);
       }
     },
     async remove(ctx: Context) {

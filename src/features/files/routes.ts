@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { createApiFilesController } from './api-controller';
+import { createFilePageController } from './file-page-controller';
 import { createFilesController } from './pages-controller';
 import { createUploadHandler } from '../uploads/form-uploads';
 import type { AppDeps } from '../../deps';
@@ -26,10 +27,12 @@ export function filesRoutes(deps: AppDeps): Router[] {
     storage: deps.storage,
     space: deps.uploads.space,
   });
+  const filePage = createFilePageController(deps);
   const pages = createFilesController({
     files: deps.files,
     storeUploads,
     countComments: (fileIds) => deps.comments.countByFiles(fileIds),
+    renderPage: filePage.render,
   });
   const api = createApiFilesController({ files: deps.files, storeUploads });
 
@@ -37,7 +40,7 @@ export function filesRoutes(deps: AppDeps): Router[] {
     .get('/files', requireUser(), pages.index)
     .post('/files', requireUser(), pages.upload)
     .get('/files/new', requireUser(), pages.showNew)
-    .get('/files/:id', pages.show)
+    .get('/files/:id', filePage.show)
     .post('/files/:id', requireUser(), pages.update)
     .post('/files/:id/delete', requireUser(), pages.remove);
   const apiRouter = new Router({ prefix: '/api/files' })

@@ -1,30 +1,9 @@
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
 import { createDownloadsController } from '../files/downloads-controller';
 import { createApiSharesController, createSharesController } from './controller';
 import type { AppDeps } from '../../deps';
 import { requireApiUser } from '../../http/api-auth';
 import { requireUser } from '../../http/require-user';
-import type { FileService } from '../files/service';
-import type { ShareService } from './service';
-
-/**
- * Before the files router renders GET /files/:id, puts the owner's share links on ctx.state
- * (the layout merges ctx.state into the view, and partials/file-shares.njk lists them).
- */
-function fileSharesForPage(files: FileService, shares: ShareService): Middleware {
-  return async function fileSharesForPage(ctx, next) {
-    const user = ctx.state.user;
-    const file = user ? await files.findVisible(ctx.params.id, user).catch(() => null) : null;
-    if (file && user && file.ownerId === user.id) {
-      Object.assign(ctx.state, {
-        fileShares: await shares.listForFile(file.id),
-        shareOrigin: ctx.state.siteOrigin,
-      });
-    }
-    await next();
-  };
-}
 
 /** Downloads (/files/:id/download, /files/:id/view, /api/files/:id/download) and share links. */
 export function downloadAndShareRoutes(deps: AppDeps): Router[] {
@@ -43,7 +22,6 @@ export function downloadAndShareRoutes(deps: AppDeps): Router[] {
   const api = createApiSharesController({ shares: deps.shares, activity: deps.activity });
 
   const pages = new Router()
-    .get('/files/:id', fileSharesForPage(deps.files, deps.shares))
     .get('/files/:id/download', downloads.download)
     .get('/files/:id/view', downloads.view)
     .post('/files/:id/shares', requireUser(), shares.create)

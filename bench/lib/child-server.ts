@@ -1,4 +1,4 @@
-/** Starts a bench/upload-servers.ts mode in its own node process and reads the JSON line it prints when listening. */
+/** Starts a bench server mode (bench/upload-servers.ts by default) in its own node process and reads the JSON line it prints when listening. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,12 +12,16 @@ export interface ChildServer<T> {
   stop(): Promise<void>;
 }
 
-let bundled: string | undefined;
+const bundles = new Map<string, string>();
 
-/** Runs `upload-servers.ts <args>`; resolves once it prints its {port, ...} line. */
-export async function startChildServer<T>(args: string[]): Promise<ChildServer<T>> {
+/** Runs `<entry> <args>` (a path under bench/); resolves once it prints its {port, ...} line. */
+export async function startChildServer<T>(
+  args: string[],
+  entry = 'upload-servers.ts',
+): Promise<ChildServer<T>> {
   // Plain node on a bundle, as `npm start` runs Depot (tsx's loader would add ~50 MB to the RSS measured).
-  bundled ??= bundleForNode(path.join(__dirname, '..', 'upload-servers.ts'));
+  const bundled = bundles.get(entry) ?? bundleForNode(path.join(__dirname, '..', entry));
+  bundles.set(entry, bundled);
   const child = spawn(process.execPath, [...nodeFlagsFor(args[0]), bundled, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

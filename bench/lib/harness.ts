@@ -163,7 +163,7 @@ function hasWrk(): boolean {
  * Requests per second at `connections` for `seconds`, after a short warm-up, and requests per CPU-second
  * of the server (steadier than the wall clock when other work shares the machine). Throws on non-2xx.
  */
-async function requestRate(
+export async function requestRate(
   target: Target,
   options: { connections: number; seconds: number; headers?: Record<string, string> },
 ): Promise<Rate> {

@@ -8,9 +8,10 @@ import {
   type Transaction,
   type WhereOptions,
 } from 'sequelize';
-import type { FileModel, FileRow } from '../../models/sql/file';
-import { selectRows } from '../../models/sql/select-rows';
-import type { UserModel } from '../../models/sql/user';
+import { allColumns, qualified, selectList } from '../../models/sql/columns';
+import { FILE_TABLE, type FileModel, type FileRow } from '../../models/sql/file';
+import { selectRows } from '../../models/sql/raw-select';
+import { USER_TABLE, type UserModel } from '../../models/sql/user';
 
 /** A file as the rest of the app sees it: a plain object with its owner's name. */
 export interface FileRecord {
@@ -76,13 +77,15 @@ type FileColumns = Omit<
   'createdAt' | 'updatedAt' | 'visibility'
 > & { visibility: string; createdAt: Date | string; updatedAt: Date | string };
 
-// The hot lookup of every download and file page, as one constant statement: no query building and no
-// model instances (Sequelize's findByPk spent more time on those than the database on the query).
+/** The owner's name of the row `alias` (a correlated subquery: no association, one query per lookup). */
+const ownerNameOf = (alias: string) =>
+  `(SELECT ${USER_TABLE.quoted.username} FROM ${USER_TABLE.quotedName}` +
+  ` WHERE ${qualified(USER_TABLE, 'id', USER_TABLE.name)} = ${qualified(FILE_TABLE, 'ownerId', alias)})`;
+
+// The hot lookup of every download and file page, as one constant statement (src/models/sql/raw-select.ts).
 const FIND_BY_ID =
-  'SELECT `id`, `owner_id` AS `ownerId`, `name`, `size`, `type`, `sha256`, `storage_key` AS `storageKey`,' +
-  ' `visibility`, `download_count` AS `downloadCount`, `created_at` AS `createdAt`,' +
-  ' `updated_at` AS `updatedAt`, (SELECT `username` FROM `users` WHERE `users`.`id` = `files`.`owner_id`)' +
-  ' AS `ownerName` FROM `files` WHERE `id` = ? LIMIT 1';
+  `SELECT ${selectList(FILE_TABLE, allColumns(FILE_TABLE))}, ${ownerNameOf(FILE_TABLE.name)} AS \`ownerName\`` +
+  ` FROM ${FILE_TABLE.quotedName} WHERE ${FILE_TABLE.quoted.id} = ? LIMIT 1`;
 
 function toRecord(row: FileColumns, ownerName: string): FileRecord {
   return {
@@ -105,14 +108,12 @@ const SORT_COLUMNS: Record<FileSort, string> = { name: 'name', size: 'size', dat
 
 /** The Sequelize implementation. */
 export function createFileRepository(File: FileModel, User: UserModel): FileRepository {
-  // The owner's name comes with each row (a correlated subquery: no association, one query per lookup).
+  // The owner's name comes with each row; Sequelize names the table by the model in its queries.
   const withOwnerName = {
-    include: [
-      [
-        literal('(SELECT `username` FROM `users` WHERE `users`.`id` = `File`.`owner_id`)'),
-        'ownerName',
-      ],
-    ] as [ReturnType<typeof literal>, string][],
+    include: [[literal(ownerNameOf(File.name)), 'ownerName']] as [
+      ReturnType<typeof literal>,
+      string,
+    ][],
   };
   const withOwners = (rows: FileRow[]): FileRecord[] =>
     rows.map((row) => toRecord(row, String(row.get('ownerName') ?? '')));

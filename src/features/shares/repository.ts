@@ -1,6 +1,6 @@
 import { Op, literal, type Sequelize } from 'sequelize';
 import type { FileModel } from '../../models/sql/file';
-import type { ShareModel, ShareRow } from '../../models/sql/share';
+import { SHARE_TABLE, type ShareModel, type ShareRow } from '../../models/sql/share';
 
 /** A share link as the rest of the app sees it (a plain object). */
 export interface ShareRecord {
@@ -49,6 +49,9 @@ function toRecord(row: ShareRow): ShareRecord {
   };
 }
 
+// The columns named in SQL text, spelled once in the model (src/models/sql/columns.ts).
+const SHARE = SHARE_TABLE.quoted;
+
 /** The SQL implementation (SQLite and MySQL). */
 export function createShareRepository(deps: {
   sequelize: Sequelize;
@@ -63,7 +66,7 @@ export function createShareRepository(deps: {
       // The limit is checked by the UPDATE itself, so two downloads racing for the last slot
       // cannot both pass: the database lets exactly one of them change the row.
       const [changed] = await Share.update(
-        { downloadCount: literal('download_count + 1') as unknown as number },
+        { downloadCount: literal(`${SHARE.downloadCount} + 1`) as unknown as number },
         {
           where: {
             id: share.id,
@@ -72,7 +75,7 @@ export function createShareRepository(deps: {
               {
                 [Op.or]: [
                   { maxDownloads: null },
-                  { downloadCount: { [Op.lt]: literal('max_downloads') } },
+                  { downloadCount: { [Op.lt]: literal(SHARE.maxDownloads) } },
                 ],
               },
               { [Op.or]: [{ expiresAt: null }, { expiresAt: { [Op.gt]: now } }] },

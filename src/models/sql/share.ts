@@ -7,6 +7,7 @@ import {
   type ModelStatic,
   type Sequelize,
 } from 'sequelize';
+import { sqlTable } from './columns';
 
 /** One share link of a file: a secret token plus optional expiry, download limit and password. */
 export interface ShareRow extends Model<
@@ -27,22 +28,27 @@ export interface ShareRow extends Model<
 
 export type ShareModel = ModelStatic<ShareRow>;
 
+// A fresh object per call: Sequelize normalizes attribute definitions in place, per instance.
+const shareAttributes = () => ({
+  id: { type: DataTypes.STRING(22), primaryKey: true },
+  token: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+  fileId: { type: DataTypes.STRING(22), allowNull: false },
+  expiresAt: { type: DataTypes.DATE(3), allowNull: true },
+  maxDownloads: { type: DataTypes.INTEGER, allowNull: true },
+  downloadCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+  passwordHash: { type: DataTypes.STRING(255), allowNull: true },
+  revokedAt: { type: DataTypes.DATE(3), allowNull: true },
+  createdAt: DataTypes.DATE(3),
+  updatedAt: DataTypes.DATE(3),
+});
+
+/** The shares table: each attribute's column, for hand-written SQL (src/models/sql/columns.ts). */
+export const SHARE_TABLE = sqlTable('shares', shareAttributes());
+
 /** Defines the model on one Sequelize instance. */
 export function defineShareModel(sequelize: Sequelize): ShareModel {
-  return sequelize.define<ShareRow>(
-    'Share',
-    {
-      id: { type: DataTypes.STRING(22), primaryKey: true },
-      token: { type: DataTypes.STRING(64), allowNull: false, unique: true },
-      fileId: { type: DataTypes.STRING(22), allowNull: false },
-      expiresAt: { type: DataTypes.DATE(3), allowNull: true },
-      maxDownloads: { type: DataTypes.INTEGER, allowNull: true },
-      downloadCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-      passwordHash: { type: DataTypes.STRING(255), allowNull: true },
-      revokedAt: { type: DataTypes.DATE(3), allowNull: true },
-      createdAt: DataTypes.DATE(3),
-      updatedAt: DataTypes.DATE(3),
-    },
-    { tableName: 'shares', underscored: true },
-  );
+  return sequelize.define<ShareRow>('Share', shareAttributes(), {
+    tableName: SHARE_TABLE.name,
+    underscored: true,
+  });
 }

@@ -7,6 +7,7 @@ import {
   type ModelStatic,
   type Sequelize,
 } from 'sequelize';
+import { sqlTable } from './columns';
 
 /** Where a resumable upload is: receiving bytes, being turned into a file, or finished. */
 export type UploadStatus = 'receiving' | 'completing' | 'done';
@@ -28,20 +29,25 @@ export interface UploadRow extends Model<
 
 export type UploadModel = ModelStatic<UploadRow>;
 
+// A fresh object per call: Sequelize normalizes attribute definitions in place, per instance.
+const uploadAttributes = () => ({
+  id: { type: DataTypes.STRING(22), primaryKey: true },
+  ownerId: { type: DataTypes.STRING(22), allowNull: false },
+  size: { type: DataTypes.BIGINT, allowNull: false },
+  uploadOffset: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
+  metadata: { type: DataTypes.TEXT, allowNull: false },
+  status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'receiving' },
+  createdAt: DataTypes.DATE(3),
+  updatedAt: DataTypes.DATE(3),
+});
+
+/** The uploads table: each attribute's column, for hand-written SQL (src/models/sql/columns.ts). */
+export const UPLOAD_TABLE = sqlTable('uploads', uploadAttributes());
+
 /** Defines the model on one Sequelize instance. */
 export function defineUploadModel(sequelize: Sequelize): UploadModel {
-  return sequelize.define<UploadRow>(
-    'Upload',
-    {
-      id: { type: DataTypes.STRING(22), primaryKey: true },
-      ownerId: { type: DataTypes.STRING(22), allowNull: false },
-      size: { type: DataTypes.BIGINT, allowNull: false },
-      uploadOffset: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
-      metadata: { type: DataTypes.TEXT, allowNull: false },
-      status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'receiving' },
-      createdAt: DataTypes.DATE(3),
-      updatedAt: DataTypes.DATE(3),
-    },
-    { tableName: 'uploads', underscored: true },
-  );
+  return sequelize.define<UploadRow>('Upload', uploadAttributes(), {
+    tableName: UPLOAD_TABLE.name,
+    underscored: true,
+  });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { createLogger } from '../../../src/logger';
 import { createSequelize } from '../../../src/models/sql';
-import { selectRows } from '../../../src/models/sql/select-rows';
+import { selectRows } from '../../../src/models/sql/raw-select';
 import { createTestDatabase, DATABASES } from '../../helpers/databases';
 
 const FENCE = "SELECT 'trace fence'";
@@ -45,7 +45,7 @@ describe.each(DATABASES)('selectRows (%s)', (kind) => {
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'depot-select-rows-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'depot-raw-select-'));
     const database = await createTestDatabase(kind, dir);
     drop = database.drop;
     sequelize = createSequelize(database.url, createLogger({ level: 'silent' }));

@@ -2,6 +2,7 @@ import path from 'node:path';
 import Koa, { type Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import compose from 'koa-compose';
+import type Router from '@koa/router';
 import type { AppDeps } from './deps';
 import { apiAuth } from './http/api-auth';
 import { bodyTimeout } from './http/body-timeout';
@@ -18,7 +19,6 @@ import { securityHeaders } from './http/security-headers';
 import { sessions } from './http/session';
 import { fingerprintedAssets, staticFiles } from './http/static-assets';
 import { installRenderer } from './http/render';
-import { createRoutes } from './features/routes';
 
 const PRODUCT_NAME = 'Depot';
 const ROOT_DIR = path.resolve(__dirname, '..');
@@ -33,6 +33,13 @@ const isUpload = (ctx: Koa.Context) =>
   (ctx.method === 'POST' && (ctx.path === '/files' || ctx.path === '/api/files')) ||
   ctx.path === '/api/uploads' ||
   ctx.path.startsWith('/api/uploads/');
+
+/** The routers as one middleware: each router's routes, then its 405/501 answers. */
+function mountRouters(routers: Router[]): Middleware {
+  return compose(
+    routers.flatMap((router) => [router.routes(), router.allowedMethods()]) as Middleware[],
+  );
+}
 
 /** Runs `middleware` only for /api requests, or only for the others. */
 function forApi(apiOnly: boolean, middleware: Middleware): Middleware {
@@ -109,6 +116,6 @@ export function createApp(deps: AppDeps): Koa {
     .use(sameOriginWrites(config.publicUrl, (ctx) => isApi(ctx.path) && hasBearer(ctx)))
     .use(forApi(false, csrfProtection()))
     .use(forApi(true, compose(apiAuth({ secret: config.jwtSecret, accounts: deps.accounts }))))
-    .use(createRoutes(deps));
+    .use(mountRouters(deps.routers));
   return app;
 }

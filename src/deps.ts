@@ -14,25 +14,8 @@ import {
   scheduleSessionPruning,
   type SessionStore,
 } from './http/session-store';
-import { createUserRepository } from './features/accounts/users-repository';
-import { createAccountService, type AccountService } from './features/accounts/service';
-import type { ActivityService } from './features/activity/service';
-import type { CommentService } from './features/comments/service';
-import { createCommentsFeature } from './features/comments';
-import type { FileService } from './features/files/service';
-import { createFilesFeature } from './features/files';
-import { createShareRepository } from './features/shares/repository';
-import { createFileRepository } from './features/files/repository';
-import { createShareService, type ShareService } from './features/shares/service';
-import {
-  createAttemptLimiter,
-  REGISTRATION_WINDOW_SECONDS,
-  type AttemptLimiter,
-  type SignInLimits,
-} from './features/accounts/rate-limit';
-import { createTokenService, type TokenService } from './features/accounts/tokens';
-import { createUploadsFeature, type UploadsFeature } from './features/uploads';
-import { createWechatClient, type WechatClient } from './features/accounts/wechat';
+import { createFeatures, type Features } from './features';
+import { createFileRepository, type FileRepository } from './features/files/repository';
 import { createViews } from './http/views';
 
 /** A dependency /readyz checks. */
@@ -43,8 +26,8 @@ export interface ReadinessCheck {
   detail?(): Record<string, string>;
 }
 
-/** Everything the app needs, built once per process (or per test) and passed to createApp. */
-export interface AppDeps {
+/** What every feature is built over, built once per process (or per test) by createDeps. */
+export interface Infrastructure {
   config: Config;
   logger: Logger;
   metrics: Metrics;
@@ -52,28 +35,18 @@ export interface AppDeps {
   models: SqlModels;
   redis: Redis | null;
   storage: LocalDiskStorage;
+  /** The one file repository: files, shares, activity and uploads all read file rows through it. */
+  fileRows: FileRepository;
+  hashParams?: PasswordHashParams;
+}
+
+/** Everything the app needs, built once per process (or per test) and passed to createApp. */
+export interface AppDeps extends Infrastructure, Omit<Features, 'start' | 'close'> {
   assets: AssetStore;
   views: nunjucks.Environment;
   sessionStore: SessionStore;
-  readiness: ReadinessCheck[];
-  accounts: AccountService;
-  tokens: TokenService;
-  /** Failed sign-ins per IP and user name, and per IP across all names (pages, API, password change). */
-  signInLimits: SignInLimits;
-  /** Registration attempts per IP. */
-  registrationLimiter: AttemptLimiter;
-  wechat: WechatClient | null;
-  /** Fire-and-forget event recorder (ActivityRecorder) plus the reads of /activity and the file page. */
-  activity: ActivityService;
-  comments: CommentService;
-  files: FileService;
-  uploads: UploadsFeature;
-  /** Share links (tokens, expiry, download limits, passwords). */
-  shares: ShareService;
-  /** Failed share-password attempts, per IP and link (same budget as sign-in). */
-  shareLimiter: AttemptLimiter;
-  /** Background work started after migrations (sweeps, store connections); optional per feature. */
-  start?(): Promise<void>;
+  /** Background work started after migrations (sweeps, store connections). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,7 +61,7 @@ export interface DepsOptions {
 
 const ROOT_DIR = path.resolve(__dirname, '..');
 
-/** Opens the connections (lazily, with retry) and builds every service. */
+/** The composition root: opens the connections (lazily, with retry), then builds every feature over them. */
 export async function createDeps(
   config: Config,
   logger: Logger,
@@ -105,6 +78,20 @@ export async function createDeps(
       })
     : null;
   const storage = new LocalDiskStorage(path.resolve(rootDir, config.uploadDir));
+  const metrics = createMetrics({ withDefaults: options.processMetrics ?? false });
+  const infra: Infrastructure = {
+    config,
+    logger,
+    metrics,
+    sequelize,
+    models,
+    redis,
+    storage,
+    fileRows: createFileRepository(models.File, models.User),
+    hashParams: options.hashParams,
+  };
+  const features = await createFeatures(infra, { wechatTimeoutMs: options.wechatTimeoutMs });
+
   const assets = await loadAssets(path.join(rootDir, 'public'));
   const views = createViews(path.join(rootDir, 'views'), {
     cache: config.env !== 'development',
@@ -115,104 +102,23 @@ export async function createDeps(
     ? (await import('koa-redis')).default({ client: redis })
     : (sqlSessions as SessionStore);
   let stopSessionPruning = () => {};
-  const accounts = createAccountService({
-    sequelize,
-    users: createUserRepository(models.User),
-    hashParams: options.hashParams,
-  });
-  const filesFeature = createFilesFeature({ sequelize, models, storage, logger, config });
-  const commentsFeature = await createCommentsFeature({
-    config,
-    models,
-    files: filesFeature.service,
-    accounts,
-    logger,
-  });
-  const fileRows = createFileRepository(models.File, models.User);
-  const shares = createShareService({
-    shares: createShareRepository({ sequelize, Share: models.Share, File: models.File }),
-    files: filesFeature.service,
-    findFile: (id) => fileRows.findById(id),
-    hashParams: options.hashParams,
-  });
-  const { appId, secret, apiBase } = config.wechat;
-  const readiness: ReadinessCheck[] = [{ name: 'database', ping: () => sequelize.authenticate() }];
-  if (redis) readiness.push({ name: 'redis', ping: async () => void (await redis.ping()) });
-  if (commentsFeature.readiness) readiness.push(commentsFeature.readiness);
-
-  const metrics = createMetrics({ withDefaults: options.processMetrics ?? false });
-  const uploads = createUploadsFeature({
-    model: models.Upload,
-    sequelize,
-    fileRows,
-    storage,
-    files: filesFeature.service,
-    findUser: (id) => accounts.findById(id),
-    redis,
-    activity: commentsFeature.activity,
-    metrics,
-    logger,
-    maxUploadBytes: config.maxUploadBytes,
-    expiryMs: config.uploadExpiryMs,
-  });
 
   return {
-    config,
-    logger,
-    metrics,
-    sequelize,
-    models,
-    redis,
-    storage,
+    ...infra,
+    ...features,
     assets,
     views,
     sessionStore,
-    readiness,
-    accounts,
-    tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
-    signInLimits: {
-      byName: createAttemptLimiter({ redis, keyPrefix: 'login-fail' }),
-      byAddress: createAttemptLimiter({
-        redis,
-        keyPrefix: 'login-ip-fail',
-        points: config.limits.signInFailuresPerAddress,
-      }),
-    },
-    registrationLimiter: createAttemptLimiter({
-      redis,
-      keyPrefix: 'register',
-      points: config.limits.registrationsPerHour,
-      windowSeconds: REGISTRATION_WINDOW_SECONDS,
-    }),
-    wechat:
-      appId && secret
-        ? createWechatClient(
-            { appId, secret, apiBase, timeoutMs: options.wechatTimeoutMs ?? 5000 },
-            logger,
-          )
-        : null,
-    activity: commentsFeature.activity,
-    comments: commentsFeature.comments,
-    files: filesFeature.service,
-    uploads,
-    shares,
-    shareLimiter: createAttemptLimiter({ redis, keyPrefix: 'share-password-fail' }),
     async start() {
       // The heartbeat first: from now on other instances see this process's temp files as live.
       await storage.start();
       if (sqlSessions) stopSessionPruning = scheduleSessionPruning(sqlSessions, logger);
-      // Before the files sweep: an interrupted completion's content must be registered, not taken for an orphan.
-      await uploads.start();
-      // Leftover temp files and unregistered content, now and every STORAGE_SWEEP_INTERVAL.
-      await filesFeature.start();
-      await commentsFeature.start();
+      await features.start();
     },
     async close() {
       stopSessionPruning();
-      filesFeature.stop();
-      uploads.stop();
       // Before the database closes: activity writes still in flight go to it.
-      await commentsFeature.close();
+      await features.close();
       await sequelize.close();
       if (redis) redis.disconnect();
     },

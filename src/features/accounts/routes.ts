@@ -1,32 +1,17 @@
 import Router from '@koa/router';
-import { createAccountController } from './account-controller';
-import { createAuthController } from './auth-controller';
-import { createHomeController } from '../files/home-controller';
-import type { AppDeps } from '../../deps';
+import type { createAccountController } from './account-controller';
+import type { createAuthController } from './auth-controller';
 import { requireUser } from '../../http/require-user';
 
-/** Home and account pages (CSRF is enforced for every page POST in app.ts). */
-export function pageRoutes(deps: AppDeps): Router {
-  const home = createHomeController({
-    recentPublicFiles: async (limit) =>
-      (await deps.files.recentPublic(limit)).map((file) => ({
-        id: file.id,
-        name: file.name,
-        size: file.size,
-        type: file.type,
-        createdAt: file.createdAt,
-        owner: file.ownerName,
-      })),
-  });
-  const auth = createAuthController({
-    accounts: deps.accounts,
-    limits: deps.signInLimits,
-    registrations: deps.registrationLimiter,
-    activity: deps.activity,
-  });
-  const account = createAccountController({ accounts: deps.accounts, limits: deps.signInLimits });
+/** The controllers of the account pages. */
+export interface AccountPages {
+  auth: ReturnType<typeof createAuthController>;
+  account: ReturnType<typeof createAccountController>;
+}
+
+/** Registration, sign-in and account pages (CSRF is enforced for every page POST in app.ts). */
+export function accountRoutes({ auth, account }: AccountPages): Router {
   return new Router()
-    .get('/', home.home)
     .get('/register', auth.showRegister)
     .post('/register', auth.register)
     .get('/login', auth.showLogin)

@@ -1,13 +1,15 @@
 import type { Config } from '../../config';
-import type { ReadinessCheck } from '../../deps';
+import type Router from '@koa/router';
+import type { Infrastructure, ReadinessCheck } from '../../deps';
 import type { Logger } from '../../logger';
 import type { SqlModels } from '../../models/sql';
 import type { ActivityRepository } from '../activity/repository';
 import type { CommentRepository } from './repository';
-import { createFileRepository } from '../files/repository';
 import { createSqlActivityRepository } from '../activity/sql-repository';
 import { createSqlCommentRepository } from './sql-repository';
-import type { AccountService } from '../accounts/service';
+import { createActivityController } from '../activity/controller';
+import { createApiCommentsController, createCommentPagesController } from './controller';
+import { commentsRoutes } from './routes';
 import { createActivityService, type ActivityService } from '../activity/service';
 import { createCommentService, type CommentService } from './service';
 import type { FileService } from '../files/service';
@@ -15,7 +17,7 @@ import type { FileService } from '../files/service';
 const PRUNE_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-/** Comments and activity as deps.ts wires them: MongoDB when MONGODB_URI is set, else the SQL tables. */
+/** Comments and the activity log over one store: MongoDB when MONGODB_URI is set, else the SQL tables. */
 export interface CommentsFeature {
   comments: CommentService;
   activity: ActivityService;
@@ -25,6 +27,8 @@ export interface CommentsFeature {
   start(): Promise<void>;
   /** Waits for activity writes in flight, then closes the MongoDB connection. */
   close(): Promise<void>;
+  /** Comments (pages and API) and /activity. */
+  routes(): Router[];
 }
 
 interface Stores {
@@ -58,27 +62,19 @@ async function createStores(config: Config, models: SqlModels, logger: Logger): 
   };
 }
 
-/** Builds both services and registers the comment cascade on file deletion. */
-export async function createCommentsFeature(deps: {
-  config: Config;
-  models: SqlModels;
-  files: FileService;
-  accounts: AccountService;
-  logger: Logger;
-}): Promise<CommentsFeature> {
-  const { config, logger } = deps;
-  const stores = await createStores(config, deps.models, logger);
-  const fileRows = createFileRepository(deps.models.File, deps.models.User);
+/** Builds both services over one store choice; the composition root wires the cascade of a deleted file. */
+export async function createCommentsFeature(
+  infra: Infrastructure,
+  needs: { files: FileService; findUser(id: string): Promise<{ username: string } | null> },
+): Promise<CommentsFeature> {
+  const { config, logger } = infra;
+  const stores = await createStores(config, infra.models, logger);
   const activity = createActivityService({
     store: stores.activity,
-    lookups: {
-      file: (id) => fileRows.findById(id),
-      user: (id) => deps.accounts.findById(id),
-    },
+    lookups: { file: (id) => infra.fileRows.findById(id), user: needs.findUser },
     logger,
   });
-  const comments = createCommentService({ store: stores.comments, files: deps.files, activity });
-  deps.files.onDelete((file) => comments.removeAllOf(file));
+  const comments = createCommentService({ store: stores.comments, files: needs.files, activity });
 
   let stop: () => Promise<void> = async () => undefined;
   const prune = () =>
@@ -97,5 +93,11 @@ export async function createCommentsFeature(deps: {
       await activity.flush();
       await stop();
     },
+    routes: () =>
+      commentsRoutes({
+        pages: createCommentPagesController({ comments, files: needs.files }),
+        activity: createActivityController({ activity }),
+        api: createApiCommentsController({ comments }),
+      }),
   };
 }

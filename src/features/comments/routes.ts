@@ -1,16 +1,18 @@
 import Router from '@koa/router';
-import { createActivityController } from '../activity/controller';
-import { createApiCommentsController, createCommentPagesController } from './controller';
-import type { AppDeps } from '../../deps';
+import type { createActivityController } from '../activity/controller';
+import type { createApiCommentsController, createCommentPagesController } from './controller';
 import { requireApiUser } from '../../http/api-auth';
 import { requireUser } from '../../http/require-user';
 
-/** Comments (pages and API) and /activity. */
-export function commentsRoutes(deps: AppDeps): Router[] {
-  const pages = createCommentPagesController({ comments: deps.comments, files: deps.files });
-  const activity = createActivityController({ activity: deps.activity });
-  const api = createApiCommentsController({ comments: deps.comments });
+/** The controllers of comments and the activity log. */
+export interface CommentsControllers {
+  pages: ReturnType<typeof createCommentPagesController>;
+  activity: ReturnType<typeof createActivityController>;
+  api: ReturnType<typeof createApiCommentsController>;
+}
 
+/** Comments (pages and API) and /activity. */
+export function commentsRoutes({ pages, activity, api }: CommentsControllers): Router[] {
   const pageRouter = new Router()
     .post('/files/:id/comments', requireUser(), pages.create)
     .post('/comments/:id/delete', requireUser(), pages.remove)

@@ -1,54 +1,41 @@
 import Router from '@koa/router';
-import { createApiFilesController } from './api-controller';
-import { createFilePageController } from './file-page-controller';
-import { createFilesController } from './pages-controller';
-import { createUploadHandler } from '../uploads/form-uploads';
-import type { AppDeps } from '../../deps';
+import type { createApiFilesController } from './api-controller';
+import type { createDownloadsController } from './downloads-controller';
+import type { createFilePageController } from './file-page-controller';
+import type { createHomeController } from './home-controller';
+import type { createFilesController } from './pages-controller';
 import { requireApiUser } from '../../http/api-auth';
-import { createFormFileReceiver } from '../uploads/form-receiver';
 import { requireUser } from '../../http/require-user';
 
-/** /files pages and /api/files. */
-export function filesRoutes(deps: AppDeps): Router[] {
-  const receive = createFormFileReceiver({
-    storage: deps.storage,
-    files: deps.files,
-    metrics: deps.metrics,
-    limits: {
-      maxFileBytes: deps.config.maxUploadBytes,
-      maxFiles: deps.config.maxFormFiles,
-      quotaBytes: deps.config.userQuotaBytes,
-    },
-  });
-  const storeUploads = createUploadHandler({
-    files: deps.files,
-    activity: deps.activity,
-    receive,
-    storage: deps.storage,
-    space: deps.uploads.space,
-  });
-  const filePage = createFilePageController(deps);
-  const pages = createFilesController({
-    files: deps.files,
-    storeUploads,
-    countComments: (fileIds) => deps.comments.countByFiles(fileIds),
-    renderPage: filePage.render,
-  });
-  const api = createApiFilesController({ files: deps.files, storeUploads });
+/** The controllers of the files feature. */
+export interface FilesControllers {
+  home: ReturnType<typeof createHomeController>;
+  pages: ReturnType<typeof createFilesController>;
+  filePage: ReturnType<typeof createFilePageController>;
+  downloads: ReturnType<typeof createDownloadsController>;
+  api: ReturnType<typeof createApiFilesController>;
+}
 
+/** The home page, /files pages, downloads and /api/files. */
+export function filesRoutes(c: FilesControllers): Router[] {
   const pageRouter = new Router()
-    .get('/files', requireUser(), pages.index)
-    .post('/files', requireUser(), pages.upload)
-    .get('/files/new', requireUser(), pages.showNew)
-    .get('/files/:id', filePage.show)
-    .post('/files/:id', requireUser(), pages.update)
-    .post('/files/:id/delete', requireUser(), pages.remove);
+    .get('/', c.home.home)
+    .get('/files', requireUser(), c.pages.index)
+    .post('/files', requireUser(), c.pages.upload)
+    // Before /files/:id, which would read "new" as an id.
+    .get('/files/new', requireUser(), c.pages.showNew)
+    .get('/files/:id', c.filePage.show)
+    .post('/files/:id', requireUser(), c.pages.update)
+    .post('/files/:id/delete', requireUser(), c.pages.remove)
+    .get('/files/:id/download', c.downloads.download)
+    .get('/files/:id/view', c.downloads.view);
   const apiRouter = new Router({ prefix: '/api/files' })
     .use(requireApiUser())
-    .get('/', api.list)
-    .post('/', api.create)
-    .get('/:id', api.show)
-    .patch('/:id', api.update)
-    .delete('/:id', api.remove);
+    .get('/', c.api.list)
+    .post('/', c.api.create)
+    .get('/:id', c.api.show)
+    .patch('/:id', c.api.update)
+    .delete('/:id', c.api.remove)
+    .get('/:id/download', c.downloads.download);
   return [pageRouter, apiRouter];
 }

@@ -56,9 +56,11 @@ export interface ShareService {
   stateOf(share: ShareRecord): ShareState;
   /** The API shape: {token, url, expires_at, max_downloads}. */
   toJson(share: ShareRecord, origin: string): object;
+  /** Cascade from a deleted file: its links go (wired with files.onDelete by the composition root). */
+  removeAllOf(file: FileRecord): Promise<void>;
 }
 
-/** Builds the service; registers the files.onDelete hook that removes a file's shares. */
+/** Builds the service over the shares repository, the file service and a lookup of file rows by id. */
 export function createShareService(deps: {
   shares: ShareRepository;
   files: FileService;
@@ -67,7 +69,6 @@ export function createShareService(deps: {
   now?: () => Date;
 }): ShareService {
   const now = deps.now ?? (() => new Date());
-  deps.files.onDelete((file) => deps.shares.deleteByFile(file.id));
 
   function stateOf(share: ShareRecord): ShareState {
     if (share.revokedAt) return 'revoked';
@@ -130,6 +131,9 @@ export function createShareService(deps: {
         expires_at: share.expiresAt ? share.expiresAt.toISOString() : null,
         max_downloads: share.maxDownloads,
       };
+    },
+    async removeAllOf(file) {
+      await deps.shares.deleteByFile(file.id);
     },
   };
   return service;

@@ -1,12 +1,10 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { createUploadsController } from './tus-controller';
-import type { AppDeps } from '../../deps';
+import type { createUploadsController } from './tus-controller';
 import { requireApiUser } from '../../http/api-auth';
 
 /** /api/uploads/ (tus 1.0.0). OPTIONS is open: it only describes the server (tus discovery, CORS preflight). */
-export function uploadRoutes(deps: AppDeps): Router {
-  const uploads = createUploadsController(deps.uploads);
+export function uploadRoutes(uploads: ReturnType<typeof createUploadsController>): Router {
   const signedIn = requireApiUser();
   const guard: Middleware = (ctx, next) =>
     ctx.method === 'OPTIONS' ? next() : signedIn(ctx, next);

@@ -24,6 +24,7 @@ export async function withMigrationLock<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   if (sequelize.getDialect() === 'mysql') return withMysqlLock(sequelize, logger, work);
+  // The SQLite file as Sequelize keeps it (untyped; pinned by test/integration/sql-sqlite-internals.test.ts).
   const { options } = sequelize as unknown as { options: { storage?: string } };
   const storage = options.storage ?? ':memory:';
   // An in-memory database belongs to one connection of one process: nobody to race with.

@@ -1,6 +1,12 @@
 import { Sequelize } from 'sequelize';
 import { installQueryDeadline } from './query-deadline';
 
+/*
+ * MySQL/MariaDB: pools and bounds. Only public Sequelize options here (`replication`, `pool`,
+ * `dialectOptions`); the one internal, the per-query deadline, is in query-deadline.ts. The split of reads
+ * and writes into two pools is pinned by test/integration/sql-mysql-internals.test.ts.
+ */
+
 /** How long a MySQL call may wait by default: connecting, taking a pooled connection, each query. */
 const DEFAULT_MYSQL_TIMEOUT_MS = 5_000;
 

@@ -1,6 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Sequelize } from 'sequelize';
 
+/*
+ * A deadline on every MySQL query. Sequelize does not pass mysql2's own per-query timeout, and that one leaves
+ * the connection in the pool; here a query past its deadline fails and its connection is destroyed.
+ *
+ * Sequelize internals relied on (sequelize/lib/dialects/mysql/query.js):
+ * - `sequelize.dialect.Query`, the class the dialect instantiates for each query: replaced by a subclass;
+ * - its `run(sql, parameters)`, which sends the statement, and `this.connection`, the mysql2 connection it
+ *   runs on, whose `destroy()` and `stream` (the socket) end it.
+ * Pinned by test/integration/sql-mysql-internals.test.ts and test/integration/query-deadline.test.ts (MariaDB).
+ */
+
 /** The name of the error a query past its deadline fails with (src/failures/ answers it 503). */
 export const QUERY_DEADLINE_ERROR = 'QueryDeadlineExceeded';
 
@@ -33,10 +44,9 @@ interface DialectQuery {
 type QueryClass = new (...args: never[]) => DialectQuery;
 
 /**
- * Bounds every query of a MySQL `sequelize` at `deadlineMs`. Sequelize does not pass mysql2's own
- * per-query timeout, and that one leaves the connection in the pool; here a query past its deadline
- * fails with QueryDeadlineExceeded and its connection is destroyed (mysql2 marks it closing, so the pool
- * validates it away instead of handing a stuck connection to the next request).
+ * Bounds every query of a MySQL `sequelize` at `deadlineMs`: past it, the query fails with
+ * QueryDeadlineExceeded and its connection is destroyed (mysql2 marks it closing, so the pool validates it
+ * away instead of handing a stuck connection to the next request).
  */
 export function installQueryDeadline(sequelize: Sequelize, deadlineMs: number): void {
   const dialect = (sequelize as unknown as { dialect: { Query: QueryClass } }).dialect;

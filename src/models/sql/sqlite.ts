@@ -3,6 +3,25 @@ import path from 'node:path';
 import { Sequelize, Transaction, type TransactionOptions } from 'sequelize';
 import { createWriteQueue, type WriteQueue } from './write-queue';
 
+/*
+ * The embedded database, and the one writer SQLite allows. Left to itself, every waiting writer sleeps in
+ * SQLite's busy handler on one of libuv's four pool threads, the pool fills, and the file I/O the lock holder
+ * needs to finish cannot run (before and after: bench/README.md, "Why the SQL fast paths"). So every write of
+ * this process, a transaction or a single statement, takes its turn in one in-process queue and waits there,
+ * on the event loop; reads stay concurrent under WAL, and transactions share one writer connection.
+ *
+ * Sequelize internals relied on (SQLite dialect, sequelize/lib/dialects/sqlite/connection-manager.js):
+ * - `connectionManager.getConnection(options)` opens one connection per `options.uuid` (a transaction passes
+ *   its id, anything else `default`), keeps it in `connectionManager.connections[uuid]`, and runs no
+ *   `afterConnect` hooks: wrapped to tune each new connection, and to give every transaction the `writer` key;
+ * - `releaseConnection` / `destroyConnection`, called by a transaction's end: wrapped to keep the writer open,
+ *   or to drop it when its commit or rollback failed;
+ * - `Transaction#cleanup` / `forceCleanup` (sequelize/lib/transaction.js), run after COMMIT or ROLLBACK: wrapped
+ *   on an unmanaged transaction to hand its queue turn on;
+ * - `sequelize.query` / `sequelize.transaction`, replaced on the instance to take turns in the queue.
+ * Pinned by test/integration/sql-sqlite-internals.test.ts and test/integration/sqlite-writes.test.ts.
+ */
+
 /** How long a write waits for its turn before the request fails with 503 (a stuck writer, not load). */
 const SQLITE_WRITE_WAIT_MS = 5_000;
 /** Only another process (a second instance, `npm run migrate`) can hold the lock now; wait for it this long. */
@@ -17,13 +36,7 @@ export interface SqliteOptions {
 /** A SELECT never takes SQLite's write lock; anything else may, so it queues (a harmless PRAGMA too). */
 const READ_STATEMENT = /^\s*SELECT\b/i;
 
-/**
- * The embedded database. SQLite has one writer at a time; left to itself, every waiting writer sleeps in
- * SQLite's busy handler on one of libuv's four pool threads, the pool fills, and the file I/O the lock
- * holder needs to finish cannot run (20 parallel uploads took 10 s, 50 failed with SQLITE_BUSY). So every
- * write of this process, a transaction or a single statement, takes its turn in one in-process queue and
- * waits there, on the event loop; reads stay concurrent under WAL.
- */
+/** Sequelize over a SQLite `file`, every write of this process serialized through one in-process queue. */
 export function createSqliteSequelize(
   file: string,
   logging: (sql: string) => void,

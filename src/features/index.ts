@@ -64,9 +64,9 @@ export async function createFeatures(
     expiryMs: config.uploadExpiryMs,
   });
 
-  // Deleting a file: its share links, then its comments, then (FileService.remove) its row, then its content.
-  files.service.onDelete((file) => shares.service.removeAllOf(file));
+  // Deleting a file: its comments, then its share links, then (FileService.remove) its row, then its content.
   files.service.onDelete((file) => comments.removeAllOf(file));
+  files.service.onDelete((file) => shares.service.removeAllOf(file));
 
   const readiness: ReadinessCheck[] = [{ name: 'database', ping: () => sequelize.authenticate() }];
   if (redis) readiness.push({ name: 'redis', ping: async () => void (await redis.ping()) });

@@ -1,15 +1,13 @@
-import fs from 'node:fs';
 import type { ModelStatic, Model, Sequelize } from 'sequelize';
-import { createLogger } from '../../../src/logger';
-import { createSequelize, defineModels, type SqlModels } from '../../../src/models/sql';
+import type { SqlModels } from '../../../src/models/sql';
 import { qualified, selectList, sqlTable, type SqlTable } from '../../../src/models/sql/columns';
 import { FILE_TABLE } from '../../../src/models/sql/file';
-import { migrateToLatest } from '../../../src/models/sql/migrator';
 import { SESSION_TABLE } from '../../../src/models/sql/session';
 import { SHARE_TABLE } from '../../../src/models/sql/share';
 import { UPLOAD_TABLE } from '../../../src/models/sql/upload';
 import { USER_TABLE } from '../../../src/models/sql/user';
-import { createTestDatabase, DATABASES, makeTempDir } from '../../helpers/databases';
+import { DATABASES } from '../../helpers/databases';
+import { openMigratedDatabase, type MigratedDatabase } from './migrated-database';
 
 describe('sqlTable', () => {
   const table = sqlTable('things', { id: 1, ownerId: 1, sha256: 1, wechatOpenid: 1 });
@@ -43,25 +41,15 @@ const TABLES: [keyof SqlModels, SqlTable<string>][] = [
 ];
 
 describe.each(DATABASES)('the column lists of hand-written SQL (%s)', (kind) => {
-  let dir: string;
+  let database: MigratedDatabase;
   let sequelize: Sequelize;
   let models: SqlModels;
-  let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    dir = makeTempDir('depot-columns-');
-    const database = await createTestDatabase(kind, dir);
-    drop = database.drop;
-    const logger = createLogger({ level: 'silent' });
-    sequelize = createSequelize(database.url, logger);
-    await migrateToLatest(sequelize, logger);
-    models = defineModels(sequelize);
+    database = await openMigratedDatabase(kind);
+    ({ sequelize, models } = database);
   });
-  afterAll(async () => {
-    await sequelize.close();
-    await drop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => database.close());
 
   it.each(TABLES)('%s: the model maps each attribute to the same column', (name, table) => {
     const model = models[name] as unknown as ModelStatic<Model>;

@@ -1,35 +1,23 @@
-import fs from 'node:fs';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { createLogger } from '../../../src/logger';
-import { createSequelize, defineModels, type SqlModels } from '../../../src/models/sql';
-import { migrateToLatest } from '../../../src/models/sql/migrator';
+import type { SqlModels } from '../../../src/models/sql';
 import { columnLiteral, runUpdate } from '../../../src/models/sql/raw-update';
-import { createTestDatabase, DATABASES, makeTempDir } from '../../helpers/databases';
+import { DATABASES } from '../../helpers/databases';
+import { openMigratedDatabase, type MigratedDatabase } from './migrated-database';
 
 // The Sequelize internal raw-update.ts relies on: QueryGenerator#escape(value, attribute) formats a value as
 // the column's data type writes it. These fail if it goes away or stops keeping DATE(3)'s milliseconds.
 describe.each(DATABASES)('columnLiteral and runUpdate (%s)', (kind) => {
-  let dir: string;
+  let database: MigratedDatabase;
   let sequelize: Sequelize;
   let models: SqlModels;
-  let drop: () => Promise<void>;
   const at = new Date('2026-01-02T03:04:05.678Z');
 
   beforeAll(async () => {
-    dir = makeTempDir('depot-raw-update-');
-    const database = await createTestDatabase(kind, dir);
-    drop = database.drop;
-    const logger = createLogger({ level: 'silent' });
-    sequelize = createSequelize(database.url, logger);
-    await migrateToLatest(sequelize, logger);
-    models = defineModels(sequelize);
+    database = await openMigratedDatabase(kind);
+    ({ sequelize, models } = database);
     await models.User.create({ id: 'owner', username: 'owner', passwordHash: null, role: 'user' });
   });
-  afterAll(async () => {
-    await sequelize.close();
-    await drop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => database.close());
 
   it("renders a time as the column's DATE(3) type writes it, milliseconds included", () => {
     expect(columnLiteral(models.Upload, 'updatedAt')(at)).toMatch(/^'2026-01-02 03:04:05\.678/);

@@ -18,7 +18,7 @@ import { createFileService, type FileService } from './service';
 import { createStorageSweep, type StorageSweep } from './storage-sweep';
 
 /** What the files pages show or check from the other features. */
-export interface FilesRouteNeeds {
+interface FilesRouteNeeds {
   activity: ActivityService;
   comments: CommentService;
   shares: ShareService;

@@ -1,10 +1,9 @@
-import { Readable } from 'node:stream';
 import request from 'supertest';
 import type { User } from '../../src/features/accounts/users-repository';
-import { newId } from '../../src/lib/ids';
 import { signedInAgent } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
+import { storeFile } from '../helpers/stored-files';
 
 /** A statement that reads the files table (the file lookup of a page view). */
 const READS_FILES = /\bFROM\s+[`"]?files[`"]?(\s|$)/i;
@@ -23,20 +22,8 @@ describe.each(DATABASES)('GET /files/:id, one controller (%s)', (db) => {
   });
   afterAll(() => t.close());
 
-  async function storeText(owner: User, name: string, visibility: 'private' | 'public') {
-    const key = newId();
-    const stored = await t.deps.storage.put(key, Readable.from([Buffer.from('hello page')]));
-    await t.deps.files.register({
-      id: key,
-      owner,
-      name,
-      type: 'text/plain',
-      size: stored.size,
-      sha256: stored.sha256,
-      storageKey: key,
-    });
-    return t.deps.files.update(key, owner, { visibility });
-  }
+  const storeText = (owner: User, name: string, visibility: 'private' | 'public') =>
+    storeFile(t, owner, Buffer.from('hello page'), { name, type: 'text/plain', visibility });
 
   /** The statements on the files table that answering `send()` ran. */
   async function fileReadsOf(send: () => Promise<request.Response>) {

@@ -34,9 +34,9 @@ export interface FileService {
   /** Registers content already in storage under `storageKey` as a file (used by form and tus uploads). */
   register(input: Registration): Promise<FileRecord>;
   incrementDownloadCount(id: string): Promise<void>;
-  /** Deletes row then content; runs the registered cascade hooks (shares, comments) first. */
+  /** Deletes row then content; runs the registered cascade hooks (comments, shares) first. */
   remove(id: string, owner: User): Promise<void>;
-  /** Other features register cleanup to run when a file is deleted (before its row goes). */
+  /** Adds cleanup to run when a file is deleted, before its row goes (src/features/index.ts wires the cascade). */
   onDelete(hook: (file: FileRecord) => Promise<void>): void;
   /** The API shape of SPEC section 3. */
   toJson(file: FileRecord): FileJson;

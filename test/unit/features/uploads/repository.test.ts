@@ -55,4 +55,29 @@ describe.each(DATABASES)('UploadRepository (%s)', (kind) => {
     expect((await uploads.find(one.id))?.offset).toBe(5);
     expect(await uploads.find(two.id)).toMatchObject({ offset: 0, updatedAt: two.updatedAt });
   });
+  it('advanceOffset raises the offset, never lowers it, and leaves an upload that is no longer receiving alone', async () => {
+    const upload = await uploads.create({
+      id: 'upload-advance-test-01',
+      ownerId,
+      size: 100,
+      metadata: {},
+    });
+    await uploads.advanceOffset(upload.id, 40);
+    await uploads.advanceOffset(upload.id, 30);
+    expect((await uploads.find(upload.id))?.offset).toBe(40);
+    await uploads.setStatus(upload.id, 'completing');
+    await uploads.advanceOffset(upload.id, 90);
+    expect(await uploads.find(upload.id)).toMatchObject({ offset: 40, status: 'completing' });
+    await uploads.advanceOffset('no-such-upload', 10);
+  });
+
+  it('promisedBytes sums what each receiving upload may still send', async () => {
+    const before = await uploads.promisedBytes();
+    const one = await uploads.create({ id: 'upload-promised-01', ownerId, size: 50, metadata: {} });
+    await uploads.create({ id: 'upload-promised-02', ownerId, size: 7, metadata: {} });
+    await uploads.setOffset(one.id, 20);
+    expect(await uploads.promisedBytes()).toBe(before + 30 + 7);
+    await uploads.setStatus(one.id, 'done');
+    expect(await uploads.promisedBytes()).toBe(before + 7);
+  });
 });

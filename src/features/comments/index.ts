@@ -1,18 +1,18 @@
-import type { Config } from '../../config';
 import type Router from '@koa/router';
+import type { Config } from '../../config';
 import type { Infrastructure, ReadinessCheck } from '../../deps';
 import type { Logger } from '../../logger';
 import type { SqlModels } from '../../models/sql';
-import type { ActivityRepository } from '../activity/repository';
-import type { CommentRepository } from './repository';
-import { createSqlActivityRepository } from '../activity/sql-repository';
-import { createSqlCommentRepository } from './sql-repository';
 import { createActivityController } from '../activity/controller';
-import { createApiCommentsController, createCommentPagesController } from './controller';
-import { commentsRoutes } from './routes';
+import type { ActivityRepository } from '../activity/repository';
 import { createActivityService, type ActivityService } from '../activity/service';
-import { createCommentService, type CommentService } from './service';
+import { createSqlActivityRepository } from '../activity/sql-repository';
 import type { FileService } from '../files/service';
+import { createApiCommentsController, createCommentPagesController } from './controller';
+import type { CommentRepository } from './repository';
+import { commentsRoutes } from './routes';
+import { createCommentService, type CommentService } from './service';
+import { createSqlCommentRepository } from './sql-repository';
 
 const PRUNE_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;

@@ -65,15 +65,24 @@ interface SqliteConnection {
   close(callback?: (err: Error | null) => void): void;
 }
 
+/** The SQLite dialect's connection manager, as much of it as this file wraps (see the header). */
+interface ConnectionManager {
+  getConnection(options?: { uuid?: string }): Promise<SqliteConnection>;
+  releaseConnection(connection: SqliteConnection): void;
+  destroyConnection(connection: SqliteConnection): Promise<void>;
+  connections: Record<string, SqliteConnection | undefined>;
+}
+
+const managerOf = (sequelize: Sequelize) =>
+  sequelize.connectionManager as unknown as ConnectionManager;
+
 /**
  * Sequelize's SQLite dialect opens a new connection per transaction and never runs `afterConnect` hooks,
  * so each new connection is tuned here: WAL, so readers are not blocked by the writer, and a busy timeout
  * for a lock held by another process.
  */
 function tuneConnections(sequelize: Sequelize, busyTimeoutMs: number): void {
-  const manager = sequelize.connectionManager as unknown as {
-    getConnection(options?: object): Promise<SqliteConnection>;
-  };
+  const manager = managerOf(sequelize);
   const getConnection = manager.getConnection.bind(manager);
   const tuned = new WeakSet<SqliteConnection>();
   manager.getConnection = async (options) => {
@@ -93,13 +102,6 @@ function tuneConnections(sequelize: Sequelize, busyTimeoutMs: number): void {
 
 const WRITER = 'writer';
 
-type ConnectionManager = {
-  getConnection(options?: { uuid?: string }): Promise<SqliteConnection>;
-  releaseConnection(connection: SqliteConnection): void;
-  destroyConnection(connection: SqliteConnection): Promise<void>;
-  connections: Record<string, SqliteConnection | undefined>;
-};
-
 /**
  * Transactions take turns (serializeWrites), so they can all run on one connection kept open, instead of
  * Sequelize's new connection per transaction (open, pragmas, close: five pool round trips each). A
@@ -107,7 +109,7 @@ type ConnectionManager = {
  * the next transaction opens a fresh one.
  */
 function shareOneWriterConnection(sequelize: Sequelize): void {
-  const manager = sequelize.connectionManager as unknown as ConnectionManager;
+  const manager = managerOf(sequelize);
   const getConnection = manager.getConnection.bind(manager);
   const releaseConnection = manager.releaseConnection.bind(manager);
   const isWriter = (connection: SqliteConnection) => manager.connections[WRITER] === connection;

@@ -1,16 +1,18 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { EarlyFlush } from './early-flush';
+import type { Readable } from 'node:stream';
+import { digestOf } from './digest';
 import { ParallelSha256 } from './parallel-hash';
+import { PartialUploads } from './partial-uploads';
+import { storedKeys } from './stored-keys';
 import { TempJanitor, type TempSweepResult } from './temp-janitor';
 import { claimTemp, newTempName, releaseTemp } from './temp-owners';
+import { writeSynced } from './write-temp';
 import {
-  StorageLimitExceeded,
   StorageNotFound,
   type ByteRange,
+  type ObjectReader,
   type StagedObject,
   type Storage,
   type StoredObject,
@@ -19,15 +21,16 @@ import {
 
 const KEY_RULE = /^[A-Za-z0-9_-]{16,64}$/;
 /** Large reads keep syscalls few: 1 MiB chunks move a big file several times faster than the 64 KiB default. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
 const TEMP_DIR = '.tmp';
 const TEMP_NAME = /^[A-Za-z0-9.-]{1,160}\.part$/;
 
 /** Contents on local disk under UPLOAD_DIR, sharded by key (`ab/abcdef...`), written atomically. */
 export class LocalDiskStorage implements Storage {
-  readonly root: string;
-  /** The hashing thread, shared with the resumable uploads' running hashes. */
-  readonly hasher = new ParallelSha256();
+  readonly uploads: PartialUploads;
+  private readonly root: string;
+  /** The hashing thread of form uploads. */
+  private readonly hasher = new ParallelSha256();
   private readonly tempDir: string;
   private readonly janitor: TempJanitor;
 
@@ -35,6 +38,10 @@ export class LocalDiskStorage implements Storage {
     this.root = path.resolve(root);
     this.tempDir = path.join(this.root, TEMP_DIR);
     this.janitor = new TempJanitor(this.tempDir);
+    this.uploads = new PartialUploads(this.root, {
+      adopt: (file, key) => this.adopt(file, key),
+      describe: (key) => this.describe(key),
+    });
   }
 
   /** The one place a key becomes a path; a key that is not one of ours is refused before touching disk. */
@@ -48,7 +55,7 @@ export class LocalDiskStorage implements Storage {
    * A fresh temp path on the same filesystem (so the final rename is atomic), named after this process and
    * claimed by it until `releaseTemp`, so no sweep of any instance removes it while it is in use.
    */
-  async tempPath(): Promise<string> {
+  private async tempPath(): Promise<string> {
     await fsp.mkdir(this.tempDir, { recursive: true });
     const file = path.join(this.tempDir, newTempName());
     claimTemp(file);
@@ -73,7 +80,8 @@ export class LocalDiskStorage implements Storage {
   async stage(source: Readable, options: { maxBytes?: number } = {}): Promise<StagedObject> {
     const tempPath = await this.tempPath();
     try {
-      const { size, sha256 } = await this.writeTemp(tempPath, source, options.maxBytes);
+      const handle = await fsp.open(tempPath, 'wx');
+      const { size, sha256 } = await writeSynced(handle, source, this.hasher, options.maxBytes);
       return { size, sha256, token: path.basename(tempPath) };
     } catch (err) {
       await fsp.rm(tempPath, { force: true });
@@ -87,7 +95,7 @@ export class LocalDiskStorage implements Storage {
     // A fresh mtime: the orphan sweep gives unregistered content a window counted from here.
     const now = new Date();
     await fsp.utimes(tempPath, now, now);
-    await this.moveIntoPlace(tempPath, this.pathFor(key));
+    await this.adopt(tempPath, key);
     releaseTemp(tempPath);
   }
 
@@ -106,68 +114,44 @@ export class LocalDiskStorage implements Storage {
     return path.join(this.tempDir, staged.token);
   }
 
-  /** Streams `source` into the new file `tempPath`, synced, and returns its size and SHA-256. */
-  private async writeTemp(
-    tempPath: string,
-    source: Readable,
-    maxBytes = Number.MAX_SAFE_INTEGER,
-  ): Promise<{ size: number; sha256: string }> {
-    let size = 0;
-    const handle = await fsp.open(tempPath, 'wx');
-    const flusher = new EarlyFlush(handle);
-    const hash = this.hasher.start();
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        size += chunk.length;
-        if (size > maxBytes) return done(new StorageLimitExceeded(maxBytes));
-        flusher.wrote(chunk.length);
-        hash.update(chunk, () => done(null, chunk));
-      },
-    });
-    const output = handle.createWriteStream({ autoClose: false, highWaterMark: READ_CHUNK_BYTES });
-    try {
-      await pipeline(source, measure, output);
-      // The hashing thread finishes while the disk syncs.
-      const digest = hash.digest();
-      digest.catch(() => undefined);
-      await flusher.settled();
-      await handle.sync();
-      // The stream holds a reference on the handle until destroyed; without this, close() waits forever.
-      output.destroy();
-      await handle.close();
-      return { size, sha256: await digest };
-    } catch (err) {
-      hash.abort();
-      output.destroy();
-      await flusher.settled();
-      await handle.close().catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /** Renames a complete, synced file into place under `key` (used by put and by finished resumable uploads). */
-  async adopt(tempPath: string, key: string): Promise<void> {
-    await this.moveIntoPlace(tempPath, this.pathFor(key));
-  }
-
-  private async moveIntoPlace(tempPath: string, finalPath: string): Promise<void> {
+  /** Renames a complete, synced file of this storage's filesystem into place under `key`. */
+  async adopt(file: string, key: string): Promise<void> {
+    const finalPath = this.pathFor(key);
     await fsp.mkdir(path.dirname(finalPath), { recursive: true });
-    await fsp.rename(tempPath, finalPath);
+    await fsp.rename(file, finalPath);
+  }
+
+  /** Opens the file of `key`, so a missing one is an error here and not in the middle of a response. */
+  private async openFile(key: string): Promise<fsp.FileHandle> {
+    return fsp.open(this.pathFor(key), 'r').catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new StorageNotFound(key) : err;
+    });
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
-    const file = this.pathFor(key);
-    // Open first, so a missing file is an error here and not in the middle of a response.
-    const handle = await fsp.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'ENOENT' ? new StorageNotFound(key) : err;
-    });
     return fs.createReadStream('', {
-      fd: handle,
+      fd: await this.openFile(key),
       start: range?.start,
       end: range?.end,
       highWaterMark: READ_CHUNK_BYTES,
       autoClose: true,
     });
+  }
+
+  async open(key: string): Promise<ObjectReader> {
+    const handle = await this.openFile(key);
+    return {
+      // fs.read on the descriptor: the callback form is the cheapest positioned read node has.
+      read: (buffer, length, position, done) =>
+        fs.read(handle.fd, buffer, 0, length, position, done),
+      close: () => void handle.close().catch(() => undefined),
+    };
+  }
+
+  /** The size and SHA-256 of the content under `key` (read back), or null when there is none. */
+  private async describe(key: string): Promise<{ size: number; sha256: string } | null> {
+    if (!(await this.stat(key))) return null;
+    return digestOf(await this.get(key));
   }
 
   async stat(key: string): Promise<StoredStat | null> {
@@ -183,6 +167,10 @@ export class LocalDiskStorage implements Storage {
 
   async remove(key: string): Promise<void> {
     await fsp.rm(this.pathFor(key), { force: true });
+  }
+
+  keys(before: Date): AsyncIterable<string> {
+    return storedKeys(this.root, before);
   }
 
   /** Starts this process's heartbeat in the temp directory (before any upload is accepted). */

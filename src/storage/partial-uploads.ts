@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { READ_CHUNK_BYTES } from './local-disk';
+import { digestOf } from './digest';
 import { PositionedSink } from './positioned-sink';
+import type { AppendOptions, HeldUpload, ResumableUploads, UploadWriter } from './types';
 
 const ID_RULE = /^[A-Za-z0-9_-]{16,64}$/;
 const PARTIAL_DIR = '.uploads';
@@ -11,34 +11,30 @@ const SUFFIX = '.part';
 /** Background fdatasync interval while an upload is written (see PositionedSink). */
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 const MAX_BACKGROUND_FLUSHES = 1;
+/** Large reads keep syscalls few when a finished upload is hashed. */
+const HASH_READ_BYTES = 1024 * 1024;
 
-/**
- * An open partial file: the sink to stream into; `trim` once the sink is done, then `close` (also when
- * anything failed: it is safe to call more than once).
- */
-export interface PartialWriter {
-  sink: PositionedSink;
-  /** Cuts off anything past what the sink wrote; resolves with the bytes the file holds. */
-  trim(): Promise<number>;
-  close(): Promise<void>;
-}
-
-/** A partial upload file that was found on disk (for the expiry sweep). */
-export interface PartialEntry {
-  id: string;
-  mtime: Date;
-  size: number;
+/** What the partial files need of the finished contents: a rename into place, and what a key holds. */
+export interface ContentPlacement {
+  /** Renames a complete, synced file into place under `key`. */
+  adopt(file: string, key: string): Promise<void>;
+  /** The size and SHA-256 of the content under `key`, or null when it holds nothing. */
+  describe(key: string): Promise<{ size: number; sha256: string } | null>;
 }
 
 /**
  * The bytes of unfinished resumable uploads, under UPLOAD_DIR/.uploads/<id>.part: the same filesystem as
- * the finished contents, so completion is a rename (LocalDiskStorage.adopt) and never a copy.
+ * the finished contents, so completion is a rename and never a copy. The SHA-256 is computed once, at
+ * completion, from the file (still in the page cache): one hash whatever the PATCHes, instances or restarts.
  */
-export class PartialUploads {
-  readonly dir: string;
+export class PartialUploads implements ResumableUploads {
+  private readonly dir: string;
   private flushing = 0;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly contents: ContentPlacement,
+  ) {
     this.dir = path.join(path.resolve(root), PARTIAL_DIR);
   }
 
@@ -48,36 +44,21 @@ export class PartialUploads {
     return path.join(this.dir, `${id}${SUFFIX}`);
   }
 
-  /** Creates the empty partial file; fails if it already exists (ids are never reused). */
   async create(id: string): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
     const handle = await fsp.open(this.pathFor(id), 'wx');
     await handle.close();
   }
 
-  /**
-   * Opens the partial file for writing at `offset`. `trim()` cuts off anything past what was written (left by an
-   * earlier request that failed half-way). `written` hears of each range as it reaches the file (see
-   * PositionedSink); `synced` of each length the file is known to hold on disk after a background sync.
-   */
-  async openAt(
-    id: string,
-    offset: number,
-    written?: (position: number, length: number) => Promise<void>,
-    synced?: (durable: number) => void,
-  ): Promise<PartialWriter> {
+  async append(id: string, offset: number, options: AppendOptions = {}): Promise<UploadWriter> {
     const handle = await fsp.open(this.pathFor(id), 'r+');
-    const sink = new PositionedSink(
-      handle,
-      offset,
-      SYNC_EVERY_BYTES,
-      (position) => this.flush(id, position, synced),
-      written,
+    const sink = new PositionedSink(handle, offset, SYNC_EVERY_BYTES, (position) =>
+      this.flush(id, position, options.onDurable),
     );
-    // The size is read while the body streams in, so trim() costs no extra file call when nothing is left over. A
-    // stat that comes after some writes sees the larger of the old size and what the sink had written by then,
-    // so it exceeds `reached` exactly when old bytes lie past the end. If the stat fails, trim() truncates anyway
-    // (harmless when there was nothing to cut).
+    // The size is read while the body streams in, so settle() costs no extra file call when nothing is left
+    // over. A stat that comes after some writes sees the larger of the old size and what the sink had written by
+    // then, so it exceeds `reached` exactly when old bytes lie past the end. If the stat fails, settle()
+    // truncates anyway (harmless when there was nothing to cut).
     const sizeBefore = handle.stat().then(
       (stats) => stats.size,
       () => Infinity,
@@ -85,7 +66,7 @@ export class PartialUploads {
     let closing: Promise<void> | null = null;
     return {
       sink,
-      async trim() {
+      async settle() {
         if ((await sizeBefore) > sink.reached) await handle.truncate(sink.reached);
         return sink.reached;
       },
@@ -118,25 +99,33 @@ export class PartialUploads {
     return true;
   }
 
-  /** Cuts the file back to `length` bytes (a chunk whose checksum did not match is forgotten). */
   async truncate(id: string, length: number): Promise<void> {
     await fsp.truncate(this.pathFor(id), length);
   }
 
-  /** Reads the whole partial file (to recompute a hash another instance started). */
-  read(id: string): Readable {
-    return fs.createReadStream(this.pathFor(id), { highWaterMark: READ_CHUNK_BYTES });
-  }
-
-  /** Bytes on disk, or null when there is no partial file. */
-  async size(id: string): Promise<number | null> {
+  async offset(id: string): Promise<number | null> {
     const stats = await fsp.stat(this.pathFor(id)).catch(() => null);
     return stats ? stats.size : null;
   }
 
+  async complete(id: string, key: string): Promise<{ size: number; sha256: string } | null> {
+    const file = this.pathFor(id);
+    // An earlier attempt moved it already (and stopped before registering), or it is gone.
+    if ((await this.offset(id)) === null) return this.contents.describe(key);
+    // The hash reads the bytes back from the page cache while the disk syncs them.
+    const [described] = await Promise.all([
+      digestOf(fs.createReadStream(file, { highWaterMark: HASH_READ_BYTES })),
+      this.sync(file),
+    ]);
+    const now = new Date();
+    await fsp.utimes(file, now, now); // fresh mtime: the files sweep must not take it for an old orphan
+    await this.contents.adopt(file, key);
+    return described;
+  }
+
   /** Flushes the file to disk before it is renamed into storage. */
-  async sync(id: string): Promise<void> {
-    const handle = await fsp.open(this.pathFor(id), 'r+');
+  private async sync(file: string): Promise<void> {
+    const handle = await fsp.open(file, 'r+');
     try {
       await handle.sync();
     } finally {
@@ -144,21 +133,13 @@ export class PartialUploads {
     }
   }
 
-  /** Sets the file's times to now. */
-  async touch(id: string): Promise<void> {
-    const now = new Date();
-    await fsp.utimes(this.pathFor(id), now, now);
-  }
-
-  /** Removes the partial file; a missing one is not an error. */
   async remove(id: string): Promise<void> {
     await fsp.rm(this.pathFor(id), { force: true });
   }
 
-  /** Every partial file with its last write time. */
-  async list(): Promise<PartialEntry[]> {
+  async list(): Promise<HeldUpload[]> {
     const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
-    const entries: PartialEntry[] = [];
+    const entries: HeldUpload[] = [];
     for (const name of names) {
       const id = name.endsWith(SUFFIX) ? name.slice(0, -SUFFIX.length) : '';
       if (!ID_RULE.test(id)) continue;
@@ -168,7 +149,6 @@ export class PartialUploads {
     return entries;
   }
 
-  /** How many partial files there are and the bytes they hold (what a full disk owes to unfinished uploads). */
   async usage(): Promise<{ count: number; bytes: number }> {
     const entries = await this.list();
     return { count: entries.length, bytes: entries.reduce((sum, entry) => sum + entry.size, 0) };

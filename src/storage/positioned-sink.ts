@@ -8,8 +8,7 @@ const HIGH_WATER_MARK = 4 * 1024 * 1024;
  * Writes a stream into an open file from `position` on, batching queued chunks into one writev, and calls
  * `flushInBackground(position)` each time another `syncEvery` bytes of the file are written (it answers
  * whether a sync started), so the data reaches the disk while the upload runs and the final fsync at
- * completion has little left to do. `written`, when given, hears of every range that reached the file (the
- * next write waits for it). The handle stays open: its owner closes it.
+ * completion has little left to do. The handle stays open: its owner closes it.
  */
 export class PositionedSink extends Writable {
   private nextSyncAt: number;
@@ -19,7 +18,6 @@ export class PositionedSink extends Writable {
     private position: number,
     private readonly syncEvery: number,
     private readonly flushInBackground: (position: number) => boolean,
-    private readonly written?: (position: number, length: number) => Promise<void>,
   ) {
     super({ highWaterMark: HIGH_WATER_MARK });
     this.nextSyncAt = (Math.floor(position / syncEvery) + 1) * syncEvery;
@@ -42,9 +40,7 @@ export class PositionedSink extends Writable {
     let pending = buffers;
     while (pending.length) {
       const { bytesWritten } = await this.handle.writev(pending, this.position);
-      const start = this.position;
       this.position += bytesWritten;
-      if (this.written && bytesWritten > 0) await this.written(start, bytesWritten);
       pending = remainder(pending, bytesWritten);
     }
     // A sync that could not start now (another one is running) is tried again after the next write, not

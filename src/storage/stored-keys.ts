@@ -1,16 +1,15 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { LocalDiskStorage } from './local-disk';
 
 const SHARD = /^[A-Za-z0-9_-]{2}$/;
 const KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
-/** Keys of the contents under the storage root last written before `before` (for the orphaned-content sweep). */
-export async function* storedKeys(storage: LocalDiskStorage, before: Date): AsyncGenerator<string> {
-  const shards = await fsp.readdir(storage.root, { withFileTypes: true }).catch(() => []);
+/** Keys of the contents under the storage `root` last written before `before` (for the orphaned-content sweep). */
+export async function* storedKeys(root: string, before: Date): AsyncGenerator<string> {
+  const shards = await fsp.readdir(root, { withFileTypes: true }).catch(() => []);
   for (const shard of shards) {
     if (!shard.isDirectory() || !SHARD.test(shard.name)) continue;
-    const dir = path.join(storage.root, shard.name);
+    const dir = path.join(root, shard.name);
     const names = await fsp.readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
       if (!KEY.test(name) || !name.startsWith(shard.name)) continue;

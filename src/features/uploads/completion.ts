@@ -4,11 +4,9 @@ import { sanitizeFileName } from '../../lib/file-name';
 import type { Logger } from '../../logger';
 import type { UploadRecord, UploadRepository } from './repository';
 import type { User } from '../accounts/users-repository';
-import type { LocalDiskStorage } from '../../storage/local-disk';
-import type { PartialUploads } from '../../storage/partial-uploads';
+import type { ResumableUploads } from '../../storage/types';
 import type { ActivityRecorder } from '../activity/events';
 import type { FileService } from '../files/service';
-import { sha256Of, type HashCache } from './hash-cache';
 
 /** Who finished the upload, for the activity log (empty for the start-up pass). */
 interface Origin {
@@ -19,11 +17,9 @@ interface Origin {
 /** What completion works with. */
 export interface CompletionDeps {
   uploads: UploadRepository;
-  partials: PartialUploads;
-  storage: LocalDiskStorage;
+  partials: ResumableUploads;
   files: Pick<FileService, 'register' | 'findVisible' | 'discardContent'>;
   findUser(id: string): Promise<User | null>;
-  hashes: HashCache;
   locker: Locker;
   activity: ActivityRecorder;
   logger: Logger;
@@ -37,23 +33,6 @@ export interface UploadCompleter {
 
 /** Builds the completer. */
 export function createUploadCompleter(deps: CompletionDeps): UploadCompleter {
-  /** Content in place under the upload id, returning its SHA-256 (from the running hash when it survived). */
-  async function moveContent(record: UploadRecord): Promise<string | null> {
-    const { id, size } = record;
-    if ((await deps.partials.size(id)) !== null) {
-      // The hashing thread finishes while the disk syncs.
-      const cached = deps.hashes.digestAt(id, size);
-      await deps.partials.sync(id);
-      const sha256 = (await cached) ?? (await sha256Of(deps.partials.read(id)));
-      await deps.partials.touch(id); // fresh mtime: the files sweep must not take it for an old orphan
-      await deps.storage.adopt(deps.partials.pathFor(id), id);
-      return sha256;
-    }
-    // An earlier attempt moved it already (and stopped before registering).
-    if (!(await deps.storage.stat(id))) return null;
-    return sha256Of(await deps.storage.get(id));
-  }
-
   async function isRegistered(record: UploadRecord, owner: User): Promise<boolean> {
     try {
       return (await deps.files.findVisible(record.id, owner)).ownerId === owner.id;
@@ -69,7 +48,6 @@ export function createUploadCompleter(deps: CompletionDeps): UploadCompleter {
     await deps.files.discardContent([record.id]);
     await deps.partials.remove(record.id);
     await deps.uploads.remove(record.id);
-    deps.hashes.delete(record.id);
   }
 
   async function finish(record: UploadRecord, origin: Origin): Promise<void> {
@@ -77,8 +55,9 @@ export function createUploadCompleter(deps: CompletionDeps): UploadCompleter {
     if (!owner) return abandon(record, 'owner is gone');
     await deps.uploads.setStatus(record.id, 'completing');
     if (!(await isRegistered(record, owner))) {
-      const sha256 = await moveContent(record);
-      if (sha256 === null) return abandon(record, 'content is gone');
+      // The content under the upload id, with its SHA-256 read from the bytes (repeatable once moved).
+      const content = await deps.partials.complete(record.id, record.id);
+      if (content === null) return abandon(record, 'content is gone');
       try {
         await deps.files.register({
           id: record.id,
@@ -86,7 +65,7 @@ export function createUploadCompleter(deps: CompletionDeps): UploadCompleter {
           name: sanitizeFileName(record.metadata.filename ?? ''),
           type: record.metadata.filetype ?? '',
           size: record.size,
-          sha256,
+          sha256: content.sha256,
           storageKey: record.id,
         });
       } catch (err) {
@@ -104,7 +83,6 @@ export function createUploadCompleter(deps: CompletionDeps): UploadCompleter {
       });
     }
     await deps.uploads.setStatus(record.id, 'done');
-    deps.hashes.delete(record.id);
   }
 
   return {

@@ -9,13 +9,11 @@ import type { UploadModel } from '../../models/sql/upload';
 import type { FileRepository } from '../files/repository';
 import { createUploadRepository, type UploadRecord } from './repository';
 import type { User } from '../accounts/users-repository';
-import type { LocalDiskStorage } from '../../storage/local-disk';
-import { PartialUploads } from '../../storage/partial-uploads';
+import type { Storage } from '../../storage/types';
 import type { ActivityRecorder } from '../activity/events';
 import { PayloadTooLarge } from '../../errors';
 import { fileMessages, type FileService } from '../files/service';
 import { createUploadCompleter, type UploadCompleter } from './completion';
-import { HashCache } from './hash-cache';
 import { RedisLocker } from './redis-locker';
 import { tusFailure } from './failures';
 import { createUploadReservation } from './reservation';
@@ -37,7 +35,7 @@ export interface UploadsFeatureDeps {
   sequelize: Sequelize;
   /** The file rows, for the owner lock and usage of the quota reservation. */
   fileRows: Pick<FileRepository, 'lockOwner' | 'usage'>;
-  storage: LocalDiskStorage;
+  storage: Storage;
   files: Pick<
     FileService,
     'assertCanStore' | 'usage' | 'register' | 'findVisible' | 'discardContent' | 'quota'
@@ -94,20 +92,17 @@ async function discardRefusedCreation(
 /** Builds the feature: store, locker (Redis when configured), completion and sweep. */
 export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
   const uploads = createUploadRepository(deps.model);
-  const partials = new PartialUploads(deps.storage.root);
-  const hashes = new HashCache(deps.storage.hasher);
+  const partials = deps.storage.uploads;
   const locker: Locker = deps.redis
     ? new RedisLocker(deps.redis, { acquireTimeoutMs: LOCK_WAIT_MS })
     : new MemoryLocker({ acquireLockTimeout: LOCK_WAIT_MS });
   const discard = async (id: string) => {
     await partials.remove(id);
     await uploads.remove(id);
-    hashes.delete(id);
   };
   const store = new DepotTusStore({
     uploads,
     partials,
-    hashes,
     reserve: createUploadReservation({
       sequelize: deps.sequelize,
       fileRows: deps.fileRows,
@@ -119,9 +114,11 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
     discard,
     logger: deps.logger,
   });
-  const space = createSpaceGuard({ freeBytes: () => deps.storage.freeBytes(), uploads, partials });
+  // A backend that reports no free space has no disk to fill: only the quota limits it.
+  const freeBytes = async () => (await deps.storage.freeBytes()) ?? Infinity;
+  const space = createSpaceGuard({ freeBytes, uploads, partials });
   registerUploadDirGauges(deps.metrics, () => space.report());
-  const completer = createUploadCompleter({ ...deps, uploads, partials, hashes, locker });
+  const completer = createUploadCompleter({ ...deps, uploads, partials, locker });
   const server = new Server({
     path: UPLOADS_PATH,
     datastore: store,
@@ -150,7 +147,6 @@ export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
     sweepUploads({
       uploads,
       partials,
-      hashes,
       completer,
       discard,
       expiryMs: deps.expiryMs,

@@ -1,7 +1,7 @@
 import { InsufficientStorage } from '../../errors';
 import { formatSize } from '../../lib/units';
 import type { UploadRepository } from './repository';
-import type { PartialUploads } from '../../storage/partial-uploads';
+import type { ResumableUploads } from '../../storage/types';
 
 /** User-visible words about a full upload directory. */
 export const spaceMessages = {
@@ -36,7 +36,7 @@ export interface SpaceGuard {
 export function createSpaceGuard(deps: {
   freeBytes(): Promise<number>;
   uploads: Pick<UploadRepository, 'promisedBytes'>;
-  partials: Pick<PartialUploads, 'usage'>;
+  partials: Pick<ResumableUploads, 'usage'>;
 }): SpaceGuard {
   return {
     async assertRoomFor(bytes) {

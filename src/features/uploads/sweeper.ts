@@ -1,16 +1,14 @@
 import type { Logger } from '../../logger';
 import type { UploadRepository } from './repository';
-import type { PartialUploads } from '../../storage/partial-uploads';
+import type { ResumableUploads } from '../../storage/types';
 import type { UploadCompleter } from './completion';
-import type { HashCache } from './hash-cache';
 
 const BATCH = 200;
 
 /** What the sweep works with. */
 export interface SweepDeps {
   uploads: UploadRepository;
-  partials: PartialUploads;
-  hashes: HashCache;
+  partials: Pick<ResumableUploads, 'list' | 'remove'>;
   completer: UploadCompleter;
   discard(id: string): Promise<void>;
   expiryMs: number;
@@ -50,7 +48,6 @@ export async function sweepUploads(deps: SweepDeps): Promise<SweepResult> {
     await deps.partials.remove(entry.id);
     result.orphans += 1;
   }
-  deps.hashes.prune(deps.expiryMs);
   if (result.completed || result.expired || result.orphans)
     deps.logger.info({ uploads: result }, 'upload sweep');
   return result;

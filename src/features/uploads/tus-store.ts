@@ -5,8 +5,7 @@ import { DataStore, ERRORS, Upload } from '@tus/utils';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { UploadRepository } from './repository';
-import type { PartialUploads } from '../../storage/partial-uploads';
-import type { HashCache } from './hash-cache';
+import type { ResumableUploads, UploadWriter } from '../../storage/types';
 import type { ReserveUpload } from './reservation';
 import { currentUploadScope, type ExpectedChecksum } from './request-scope';
 
@@ -19,26 +18,29 @@ const CREATION_CUT = {
   body: 'The upload was interrupted before its creation finished.\n',
 };
 
-/** File bytes handed to the hashing thread per message while a PATCH streams in. */
-const HASH_RANGE_BYTES = 8 * 1024 * 1024;
+/** What receiving a body did: the bytes that passed, their checksum when one was expected, the failure. */
+interface Received {
+  bytes: number;
+  checksum: Buffer | null;
+  error: unknown;
+}
 
 /** Everything the store works with. */
 export interface TusStoreDeps {
   uploads: UploadRepository;
-  partials: PartialUploads;
-  hashes: HashCache;
+  partials: ResumableUploads;
   /** Creates the row if the owner's quota holds it (413 otherwise). */
   reserve: ReserveUpload;
   metrics: Metrics;
   expiryMs: number;
-  /** Removes an upload that is not a file yet (row, partial data, cached hash). */
+  /** Removes an upload that is not a file yet (row and partial data). */
   discard(id: string): Promise<void>;
   logger: Logger;
 }
 
 /**
- * A tus DataStore of our own: bytes in partial files through the storage module, state (owner, offset,
- * metadata) in the `uploads` table, and the file's SHA-256 computed while the bytes stream in.
+ * A tus DataStore of our own: bytes in the storage's resumable uploads, state (owner, offset, metadata) in the
+ * `uploads` table; the file's SHA-256 is the storage's, at completion.
  */
 export class DepotTusStore extends DataStore {
   constructor(private readonly deps: TusStoreDeps) {
@@ -77,7 +79,7 @@ export class DepotTusStore extends DataStore {
     let offset = record.size;
     if (record.status === 'receiving') {
       // The row is written after the bytes: trust the smaller of the two after a crash.
-      const onDisk = await this.deps.partials.size(id);
+      const onDisk = await this.deps.partials.offset(id);
       if (onDisk === null) throw ERRORS.FILE_NO_LONGER_EXISTS;
       offset = Math.min(record.offset, onDisk);
     }
@@ -92,58 +94,16 @@ export class DepotTusStore extends DataStore {
     });
   }
 
+  /** One PATCH body: receive it into the upload, then settle the offset it reached (recorded in the row). */
   override async write(stream: Readable, id: string, offset: number): Promise<number> {
     const expected = currentUploadScope()?.checksum ?? null;
-    const running = this.deps.hashes.take(id, offset);
-    const path = this.deps.partials.pathFor(id);
-    // Without a checksum every written byte is kept: the hashing thread reads the file back as it grows
-    // (HASH_RANGE_BYTES at a time). With one, the bytes are hashed only once they are accepted, so a refused
-    // chunk never reaches the hash. `fed`: where the ranges given to the hashing thread end.
-    let fed = offset;
-    const hashAsWritten =
-      running && !expected
-        ? async (position: number, length: number) => {
-            if (position + length - fed < HASH_RANGE_BYTES) return;
-            const from = fed;
-            fed = position + length;
-            await new Promise<void>((ready) =>
-              running.updateFromFile(path, from, fed - from, ready),
-            );
-          }
-        : undefined;
     // Bytes a background sync made durable are recorded at once, so a crash mid-PATCH resumes from there. Not
     // with a checksum: those bytes count only once the whole body matched.
-    const synced = expected ? undefined : (durable: number) => this.recordDurable(id, durable);
-    const writer = await this.deps.partials.openAt(id, offset, hashAsWritten, synced);
+    const onDurable = expected ? undefined : (durable: number) => this.recordDurable(id, durable);
+    const writer = await this.deps.partials.append(id, offset, { onDurable });
     try {
       const received = await this.receive(stream, writer.sink, expected);
-      const onDisk = await writer.trim();
-      // Closing changes no byte: the file closes while the offset is recorded (errors surface below).
-      writer.close().catch(() => undefined);
-      const keep = (kept: number) => {
-        if (!running) return;
-        // The hash follows what the sink wrote; should the offset differ, it is useless (completion rehashes).
-        if (!expected && kept !== onDisk) return running.abort();
-        running.updateFromFile(path, fed, kept - fed, () => undefined);
-        this.deps.hashes.put(id, running, kept);
-      };
-      if (received.error) {
-        // Keep what reached the file (tus resumes from there).
-        const kept = Math.min(onDisk, offset + received.bytes);
-        await this.deps.uploads.setOffset(id, kept);
-        this.deps.metrics.bytesUploaded.inc(Math.max(0, kept - offset));
-        keep(kept);
-        throw received.error;
-      }
-      if (expected && received.checksum && !timingSafeEqualDigest(received.checksum, expected)) {
-        await this.deps.partials.truncate(id, offset);
-        keep(offset);
-        throw CHECKSUM_MISMATCH;
-      }
-      const newOffset = offset + received.bytes;
-      await this.deps.uploads.setOffset(id, newOffset);
-      this.deps.metrics.bytesUploaded.inc(received.bytes);
-      keep(newOffset);
+      const newOffset = await this.settle(id, offset, writer, received, expected);
       const scope = currentUploadScope();
       if (scope?.creating === id) {
         // A creation whose client left mid-body never gets its Location: refused, so nothing of it stays.
@@ -154,6 +114,38 @@ export class DepotTusStore extends DataStore {
     } finally {
       await writer.close();
     }
+  }
+
+  /**
+   * Records the offset the body reached: after a failure, what reached the file (tus resumes from there); after a
+   * checksum mismatch, the offset before it (the chunk is cut off again); else the end of the body.
+   */
+  private async settle(
+    id: string,
+    offset: number,
+    writer: UploadWriter,
+    received: Received,
+    expected: ExpectedChecksum | null,
+  ): Promise<number> {
+    const onDisk = await writer.settle();
+    // Closing changes no byte: the file closes while the offset is recorded (errors surface below).
+    writer.close().catch(() => undefined);
+    if (received.error) {
+      await this.recordOffset(id, offset, Math.min(onDisk, offset + received.bytes));
+      throw received.error;
+    }
+    if (expected && received.checksum && !timingSafeEqualDigest(received.checksum, expected)) {
+      await this.deps.partials.truncate(id, offset);
+      throw CHECKSUM_MISMATCH;
+    }
+    const newOffset = offset + received.bytes;
+    await this.recordOffset(id, offset, newOffset);
+    return newOffset;
+  }
+
+  private async recordOffset(id: string, from: number, to: number): Promise<void> {
+    await this.deps.uploads.setOffset(id, to);
+    this.deps.metrics.bytesUploaded.inc(Math.max(0, to - from));
   }
 
   /** Raises the recorded offset to bytes known to be on disk (never lowers it); a failure only costs a resend. */
@@ -168,7 +160,7 @@ export class DepotTusStore extends DataStore {
     stream: Readable,
     sink: Writable,
     expected: ExpectedChecksum | null,
-  ): Promise<{ bytes: number; checksum: Buffer | null; error: unknown }> {
+  ): Promise<Received> {
     const checksum = expected ? createHash(expected.algorithm) : null;
     let bytes = 0;
     const tap = new Transform({

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import type Koa from 'koa';
+import type { ObjectReader } from '../../storage/types';
 
 /** 512 KiB: big enough for few syscalls, small enough to stay in cache between read and send. */
 const SEND_CHUNK_BYTES = 512 * 1024;
@@ -54,9 +54,6 @@ export function sendBuffersOf(ctx: Koa.Context): SendBufferPool {
   return ctx.sendBuffers ?? new SendBufferPool(0);
 }
 
-/** An fs.ReadStream opened on a descriptor (the type omits `fd`, which Node sets). */
-type FileStream = fs.ReadStream & { fd: number };
-
 /** What the body needs of the response it is piped to: how much it still holds, and its events. */
 type BodySink = Pick<
   Writable,
@@ -78,9 +75,8 @@ export interface FileSpanOptions {
 }
 
 /**
- * A response body for one byte span of an open file stream (what LocalDiskStorage.get returns): a plain
- * Readable whose `_read` reads the next chunk at its position into a reused buffer, and which ends with
- * push(null). Fresh 1 MiB buffers per chunk (fs.ReadStream) cost page faults and GC; reuse is ~30% faster.
+ * A response body for one byte span of a stored object (Storage.open): a plain Readable whose `_read` reads
+ * the next chunk at its position into a reused buffer, and which ends with push(null). Fresh 1 MiB buffers per chunk (fs.ReadStream) cost page faults and GC; reuse is ~30% faster.
  * A pushed buffer is only refilled once the sink no longer holds any of its bytes: the readable's own
  * queue (readableLength) and the response's (writableLength, which counts bytes until the socket write
  * that sent them completed) are the most recent bytes, so everything before them is out of every write.
@@ -96,7 +92,7 @@ export class FileSpanBody extends Readable {
   private readonly retry = () => this._read();
 
   constructor(
-    private readonly source: FileStream,
+    private readonly source: ObjectReader,
     start: number,
     private readonly end: number,
     private readonly options: FileSpanOptions,
@@ -108,14 +104,6 @@ export class FileSpanBody extends Readable {
       end - start + 1 > SEND_CHUNK_BYTES && options.pool.streaming < DOUBLE_BUFFERED_STREAMS;
     this.maxBuffers = double ? 2 : 1;
     options.pool.streaming += 1;
-  }
-
-  /** The source as a file stream with a descriptor, or null for other storage. */
-  static fileOf(stream: Readable): FileStream | null {
-    const fd = (stream as Partial<FileStream>).fd;
-    return stream instanceof fs.ReadStream && typeof fd === 'number'
-      ? (stream as FileStream)
-      : null;
   }
 
   override _read(): void {
@@ -132,7 +120,7 @@ export class FileSpanBody extends Readable {
       return;
     }
     this.reading = true;
-    fs.read(this.source.fd, buffer, 0, length, this.position, (err, bytesRead) => {
+    this.source.read(buffer, length, this.position, (err, bytesRead) => {
       this.reading = false;
       if (this.closeAfterRead) return this.closeAfterRead();
       if (err) return void this.destroy(err);
@@ -174,7 +162,7 @@ export class FileSpanBody extends Readable {
     // mid-read. A write that never completes (client gone) cannot hold the file open: it is not a read.
     const close = () => {
       this.closeAfterRead = null;
-      this.source.destroy();
+      this.source.close();
       callback(err);
     };
     if (this.reading) this.closeAfterRead = close;

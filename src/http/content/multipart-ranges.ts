@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Span } from '../../lib/byte-ranges';
-import type { Storage } from '../../storage/types';
+import type { ObjectStore } from '../../storage/types';
 
 /** A multipart/byteranges body (RFC 9110 14.6): its boundary, exact length and a lazy stream. */
 export interface MultipartBody {
@@ -12,7 +12,7 @@ export interface MultipartBody {
 
 /** Builds the part headers up front so Content-Length is exact before a byte is read. */
 export function multipartRanges(
-  storage: Storage,
+  storage: Pick<ObjectStore, 'get'>,
   key: string,
   spans: Span[],
   options: { size: number; type: string },

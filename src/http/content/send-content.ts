@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { evaluateRange, type Span } from '../../lib/byte-ranges';
 import { dispositionHeader } from '../../lib/disposition';
 import { evaluatePreconditions, ifRangeAllows } from '../../lib/preconditions';
-import type { Storage } from '../../storage/types';
+import type { ObjectStore } from '../../storage/types';
 import { FileSpanBody, sendBuffersOf } from './file-body';
 import { multipartRanges } from './multipart-ranges';
 
@@ -17,7 +17,8 @@ export interface BodyStartInfo {
 
 /** What to send and how. */
 export interface SendContentOptions {
-  storage: Storage;
+  /** Where the content is: streamed ranges, or positioned reads into pooled buffers. */
+  storage: Pick<ObjectStore, 'get' | 'open'>;
   key: string;
   size: number;
   /** Strong entity tag, quoted (see strongEtag). */
@@ -82,12 +83,11 @@ async function sendSpan(ctx: Context, options: SendContentOptions, span: Span | 
   ctx.status = span ? 206 : 200;
   if (span) ctx.set('Content-Range', `bytes ${span.start}-${span.end}/${options.size}`);
   const open = async (): Promise<Readable> => {
-    const stream = await options.storage.get(options.key, span ?? undefined);
-    const file = FileSpanBody.fileOf(stream);
-    if (!file || length === 0) return stream;
+    if (length === 0) return options.storage.get(options.key);
+    const reader = await options.storage.open(options.key);
     const counter = options.bytesSent;
     const start = span?.start ?? 0;
-    return new FileSpanBody(file, start, start + length - 1, {
+    return new FileSpanBody(reader, start, start + length - 1, {
       pool: sendBuffersOf(ctx),
       sink: ctx.res,
       onBytes: counter && ((n) => counter.inc(n)),

@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { buildSync } from 'esbuild';
 import { ParallelSha256 } from '../../../src/storage/parallel-hash';
 
 const reference = (chunks: Buffer[]) => {
@@ -66,43 +69,35 @@ describe('ParallelSha256', () => {
     await expect(next.digest()).resolves.toBe(reference([Buffer.from('fresh thread')]));
   });
 
-  describe('updateFromFile', () => {
-    let dir: string;
-    beforeAll(() => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-hash-'));
-    });
-    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const fromFile = (
-      job: ReturnType<ParallelSha256['start']>,
-      file: string,
-      position: number,
-      length: number,
-    ) => new Promise<void>((ready) => job.updateFromFile(file, position, length, ready));
-
-    it('hashes ranges read back from a file, in order with bytes given to update()', async () => {
-      const data = randomBytes(3_500_000);
-      const file = path.join(dir, 'ranges');
-      fs.writeFileSync(file, data);
-      const job = hasher.start();
-      await feed(job, [Buffer.from('head')]);
-      await fromFile(job, file, 0, 1_000_001);
-      await fromFile(job, file, 1_000_001, 0);
-      await fromFile(job, file, 1_000_001, data.length - 1_000_001);
-      await expect(job.digest()).resolves.toBe(reference([Buffer.from('head'), data]));
-    });
-
-    it('fails the digest when the range cannot be read, instead of hashing less', async () => {
-      const file = path.join(dir, 'short');
-      fs.writeFileSync(file, randomBytes(10));
-      const short = hasher.start();
-      await fromFile(short, file, 0, 20);
-      await expect(short.digest()).rejects.toThrow(/shorter/);
-      const missing = hasher.start();
-      await fromFile(missing, path.join(dir, 'missing'), 0, 5);
-      await expect(missing.digest()).rejects.toThrow(/ENOENT/);
-      const next = hasher.start();
-      await feed(next, [Buffer.from('still works')]);
-      await expect(next.digest()).resolves.toBe(reference([Buffer.from('still works')]));
-    });
+  it('loads its hashing thread from an esbuild bundle under plain node, as npm run build ships it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-hash-bundle-'));
+    try {
+      const entry = path.join(dir, 'entry.ts');
+      const source = path.resolve(__dirname, '../../../src/storage/parallel-hash');
+      fs.writeFileSync(
+        entry,
+        `import { ParallelSha256 } from ${JSON.stringify(source)};\n` +
+          `const job = new ParallelSha256().start();\n` +
+          `job.update(Buffer.from('bundled'), () => undefined);\n` +
+          // The hashing thread is unref'd (it never keeps a process alive): a timer waits for the digest.
+          `const wait = setInterval(() => undefined, 1000);\n` +
+          `job.digest().then((hex) => { process.stdout.write(hex); clearInterval(wait); });\n`,
+      );
+      // The settings of `npm run build` (package.json).
+      const outfile = path.join(dir, 'entry.js');
+      buildSync({
+        entryPoints: [entry],
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        packages: 'external',
+        outfile,
+        logLevel: 'silent',
+      });
+      const { stdout } = await promisify(execFile)(process.execPath, [outfile]);
+      expect(stdout).toBe(reference([Buffer.from('bundled')]));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PartialUploads } from '../../../src/storage/partial-uploads';
+import { LocalDiskStorage } from '../../../src/storage/local-disk';
+import type { PartialUploads } from '../../../src/storage/partial-uploads';
 import { writersOpenOn } from '../../helpers/tus';
 
 const ID = 'AbCdEfGhIjKlMnOp0123';
@@ -14,18 +15,18 @@ describe('PartialUploads', () => {
 
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'depot-partials-'));
-    partials = new PartialUploads(root);
+    partials = new LocalDiskStorage(root).uploads;
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   const contents = () => fs.readFileSync(partials.pathFor(ID)).toString();
 
-  /** Writes `text` at `offset` through a writer, then trims and closes it; resolves with what trim() said. */
+  /** Writes `text` at `offset` through a writer, then settles and closes it; resolves with what settle() said. */
   async function writeAt(offset: number, text: string): Promise<number> {
-    const writer = await partials.openAt(ID, offset);
+    const writer = await partials.append(ID, offset);
     try {
       await pipeline(Readable.from([Buffer.from(text)]), writer.sink);
-      return await writer.trim();
+      return await writer.settle();
     } finally {
       await writer.close();
     }
@@ -39,7 +40,7 @@ describe('PartialUploads', () => {
 
   it('creates each partial file once', async () => {
     await partials.create(ID);
-    expect(await partials.size(ID)).toBe(0);
+    expect(await partials.offset(ID)).toBe(0);
     await expect(partials.create(ID)).rejects.toMatchObject({ code: 'EEXIST' });
   });
 
@@ -56,7 +57,7 @@ describe('PartialUploads', () => {
     // A request that resumes at 6 and writes less than what is there leaves no stale tail.
     expect(await writeAt(6, 'there')).toBe(11);
     expect(contents()).toBe('hello there');
-    expect(await partials.size(ID)).toBe(11);
+    expect(await partials.offset(ID)).toBe(11);
   });
 
   it('keeps everything when the new bytes reach past the old end', async () => {
@@ -66,9 +67,9 @@ describe('PartialUploads', () => {
     expect(contents()).toBe('hello everyone');
   });
 
-  it('closes once however often close() is called, also without trim()', async () => {
+  it('closes once however often close() is called, also without settle()', async () => {
     await partials.create(ID);
-    const writer = await partials.openAt(ID, 0);
+    const writer = await partials.append(ID, 0);
     expect(writersOpenOn(partials.pathFor(ID))).toBe(1);
     const first = writer.close();
     expect(writer.close()).toBe(first);
@@ -78,6 +79,6 @@ describe('PartialUploads', () => {
   });
 
   it('fails to open an upload whose partial file is gone', async () => {
-    await expect(partials.openAt(ID, 0)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(partials.append(ID, 0)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PartialUploads } from '../../../src/storage/partial-uploads';
+import { LocalDiskStorage } from '../../../src/storage/local-disk';
 import { PositionedSink } from '../../../src/storage/positioned-sink';
 
 const KiB = 1024;
@@ -65,11 +65,11 @@ describe('PartialUploads durable offset', () => {
   it('reports the bytes a background sync made durable while the writer is still open', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'depot-partials-'));
     try {
-      const partials = new PartialUploads(root);
+      const partials = new LocalDiskStorage(root).uploads;
       const id = 'AbCdEfGhIjKlMnOp0123';
       await partials.create(id);
       const durable: number[] = [];
-      const writer = await partials.openAt(id, 0, undefined, (bytes) => durable.push(bytes));
+      const writer = await partials.append(id, 0, { onDurable: (bytes) => durable.push(bytes) });
       const chunks = Array.from({ length: 70 }, () => Buffer.alloc(MiB));
       await pipeline(Readable.from(chunks), writer.sink);
       // The sync runs detached from the writer: wait for its report (bounded generously).

@@ -65,6 +65,7 @@ describe.each(DATABASES)('selectRows (%s)', (kind) => {
     expect(await selectRows(sequelize, SQL, ["a' OR '1'='1"])).toEqual([]);
   });
 
+  // Pins the Sequelize internal raw-select.ts relies on: the SQLite dialect reads the `tableNames` option.
   if (kind === 'sqlite') {
     it('runs the one statement, where a plain sequelize.query runs PRAGMA table_info first', async () => {
       const statementsRun = await traceStatements(sequelize);

@@ -2,6 +2,7 @@ import {
   DataTypes,
   type InferAttributes,
   type InferCreationAttributes,
+  type ModelAttributes,
   type Model,
   type ModelStatic,
   type Sequelize,
@@ -21,11 +22,12 @@ interface SessionRow extends Model<
 export type SessionModel = ModelStatic<SessionRow>;
 
 // A fresh object per call: Sequelize normalizes attribute definitions in place, per instance.
-const sessionAttributes = () => ({
-  sid: { type: DataTypes.STRING(128), primaryKey: true },
-  data: { type: DataTypes.TEXT, allowNull: false },
-  expiresAt: { type: DataTypes.DATE, allowNull: false },
-});
+const sessionAttributes = () =>
+  ({
+    sid: { type: DataTypes.STRING(128), primaryKey: true },
+    data: { type: DataTypes.TEXT, allowNull: false },
+    expiresAt: { type: DataTypes.DATE, allowNull: false },
+  }) satisfies ModelAttributes<SessionRow>;
 
 /** The sessions table: each attribute's column, for hand-written SQL (src/models/sql/columns.ts). */
 export const SESSION_TABLE = sqlTable('sessions', sessionAttributes());

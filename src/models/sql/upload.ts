@@ -3,6 +3,7 @@ import {
   type CreationOptional,
   type InferAttributes,
   type InferCreationAttributes,
+  type ModelAttributes,
   type Model,
   type ModelStatic,
   type Sequelize,
@@ -30,16 +31,17 @@ export interface UploadRow extends Model<
 export type UploadModel = ModelStatic<UploadRow>;
 
 // A fresh object per call: Sequelize normalizes attribute definitions in place, per instance.
-const uploadAttributes = () => ({
-  id: { type: DataTypes.STRING(22), primaryKey: true },
-  ownerId: { type: DataTypes.STRING(22), allowNull: false },
-  size: { type: DataTypes.BIGINT, allowNull: false },
-  uploadOffset: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
-  metadata: { type: DataTypes.TEXT, allowNull: false },
-  status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'receiving' },
-  createdAt: DataTypes.DATE(3),
-  updatedAt: DataTypes.DATE(3),
-});
+const uploadAttributes = () =>
+  ({
+    id: { type: DataTypes.STRING(22), primaryKey: true },
+    ownerId: { type: DataTypes.STRING(22), allowNull: false },
+    size: { type: DataTypes.BIGINT, allowNull: false },
+    uploadOffset: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
+    metadata: { type: DataTypes.TEXT, allowNull: false },
+    status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'receiving' },
+    createdAt: DataTypes.DATE(3),
+    updatedAt: DataTypes.DATE(3),
+  }) satisfies ModelAttributes<UploadRow>;
 
 /** The uploads table: each attribute's column, for hand-written SQL (src/models/sql/columns.ts). */
 export const UPLOAD_TABLE = sqlTable('uploads', uploadAttributes());

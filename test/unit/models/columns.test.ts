@@ -1,6 +1,8 @@
 import type { ModelStatic, Model, Sequelize } from 'sequelize';
 import type { SqlModels } from '../../../src/models/sql';
 import { qualified, selectList, sqlTable, type SqlTable } from '../../../src/models/sql/columns';
+import { ACTIVITY_TABLE } from '../../../src/models/sql/activity';
+import { COMMENT_TABLE } from '../../../src/models/sql/comment';
 import { FILE_TABLE } from '../../../src/models/sql/file';
 import { SESSION_TABLE } from '../../../src/models/sql/session';
 import { SHARE_TABLE } from '../../../src/models/sql/share';
@@ -38,6 +40,8 @@ const TABLES: [keyof SqlModels, SqlTable<string>][] = [
   ['Share', SHARE_TABLE],
   ['User', USER_TABLE],
   ['Session', SESSION_TABLE],
+  ['Comment', COMMENT_TABLE],
+  ['Activity', ACTIVITY_TABLE],
 ];
 
 describe.each(DATABASES)('the column lists of hand-written SQL (%s)', (kind) => {

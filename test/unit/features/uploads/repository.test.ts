@@ -17,6 +17,8 @@ describe.each(DATABASES)('UploadRepository (%s)', (kind) => {
     uploads = createUploadRepository(t.deps.models.Upload);
   });
   afterAll(() => t.close());
+  const createUpload = (id: string, size: number) =>
+    uploads.create({ id, ownerId, size, metadata: {} });
 
   it('setOffset records the offset and the time of the write, to the millisecond', async () => {
     const created = await uploads.create({
@@ -39,29 +41,15 @@ describe.each(DATABASES)('UploadRepository (%s)', (kind) => {
   });
 
   it('setOffset touches only its own upload', async () => {
-    const one = await uploads.create({
-      id: 'upload-offset-test-002',
-      ownerId,
-      size: 9,
-      metadata: {},
-    });
-    const two = await uploads.create({
-      id: 'upload-offset-test-003',
-      ownerId,
-      size: 9,
-      metadata: {},
-    });
+    const one = await createUpload('upload-offset-test-002', 9);
+    const two = await createUpload('upload-offset-test-003', 9);
     await uploads.setOffset(one.id, 5);
     expect((await uploads.find(one.id))?.offset).toBe(5);
     expect(await uploads.find(two.id)).toMatchObject({ offset: 0, updatedAt: two.updatedAt });
   });
+
   it('advanceOffset raises the offset, never lowers it, and leaves an upload that is no longer receiving alone', async () => {
-    const upload = await uploads.create({
-      id: 'upload-advance-test-01',
-      ownerId,
-      size: 100,
-      metadata: {},
-    });
+    const upload = await createUpload('upload-advance-test-01', 100);
     await uploads.advanceOffset(upload.id, 40);
     await uploads.advanceOffset(upload.id, 30);
     expect((await uploads.find(upload.id))?.offset).toBe(40);
@@ -73,8 +61,8 @@ describe.each(DATABASES)('UploadRepository (%s)', (kind) => {
 
   it('promisedBytes sums what each receiving upload may still send', async () => {
     const before = await uploads.promisedBytes();
-    const one = await uploads.create({ id: 'upload-promised-01', ownerId, size: 50, metadata: {} });
-    await uploads.create({ id: 'upload-promised-02', ownerId, size: 7, metadata: {} });
+    const one = await createUpload('upload-promised-01', 50);
+    await createUpload('upload-promised-02', 7);
     await uploads.setOffset(one.id, 20);
     expect(await uploads.promisedBytes()).toBe(before + 30 + 7);
     await uploads.setStatus(one.id, 'done');

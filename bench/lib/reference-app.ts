@@ -185,6 +185,10 @@ export function referenceApp(deps: ReferenceDeps): Koa {
       ctx.length = stat.size;
       ctx.body = fs.createReadStream(where);
     });
+  // Koa would print every error to stderr; the only ones here are wrk closing connections mid-answer at the end of a run.
+  app.on('error', (err: Error & { code?: string }) => {
+    if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.logger.error({ err }, 'request failed');
+  });
   app.use(context).use(router.routes());
   return app;
 }

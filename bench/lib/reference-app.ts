@@ -48,17 +48,13 @@ const userJson = (user: UserRow) => ({
   created_at: user.createdAt.toISOString(),
 });
 
-const fileJson = (file: FileRow) => ({
-  id: file.id,
-  name: file.name,
-  size: file.size,
-  type: file.type,
-  sha256: file.sha256,
-  visibility: file.visibility,
+/** The API's file fields, in Depot's order, then its dates, owner and link. */
+const fileJson = ({ id, name, size, type, sha256, visibility, ...file }: FileRow) => ({
+  ...{ id, name, size, type, sha256, visibility },
   created_at: file.createdAt.toISOString(),
   updated_at: file.updatedAt.toISOString(),
   owner: { id: file.ownerId, username: file.ownerName },
-  download_url: `/api/files/${file.id}/download`,
+  download_url: `/api/files/${id}/download`,
 });
 
 /** Builds the reference app (no I/O until requests come). */

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { QueryTypes, Sequelize } from 'sequelize';
+import type { User } from '../../src/features/accounts/users-repository';
+import type { FileRecord } from '../../src/features/files/repository';
 
 const USER =
   'SELECT `id`, `username`, `role`, `token_version` AS `tokenVersion`, `wechat_openid` AS `wechatOpenid`, `created_at` AS `createdAt` FROM `users` WHERE `id` = ? LIMIT 1';
@@ -22,31 +24,10 @@ const COUNT_DOWNLOAD =
 const ACTIVITY =
   'INSERT INTO `activities` (`id`, `type`, `user_id`, `user_name`, `file_id`, `file_owner_id`, `file_name`, `ip`, `user_agent`, `at`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
-/** A users row as Depot's pages see it. */
-export interface UserRow {
-  id: string;
-  username: string;
-  role: 'user' | 'admin';
-  tokenVersion: number;
-  wechatOpenid: string | null;
-  createdAt: Date;
-}
-
+/** Rows in the shapes Depot's own code gives its templates and serializers. */
+export type UserRow = User;
 /** A files row with its owner's name, dates as Date. */
-export interface FileRow {
-  id: string;
-  ownerId: string;
-  ownerName: string;
-  name: string;
-  size: number;
-  type: string;
-  sha256: string;
-  storageKey: string;
-  visibility: 'private' | 'public';
-  downloadCount: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type FileRow = FileRecord;
 
 type Raw<T> = Omit<T, 'createdAt' | 'updatedAt'> & {
   createdAt: Date | string;

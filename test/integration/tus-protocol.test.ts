@@ -289,12 +289,12 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
       expect(done.body.size).toBe(30);
     });
 
-    it('keeps the right sha256 when a refused chunk comes between accepted ones (hash on the hashing thread)', async () => {
+    it('keeps the right sha256 when a refused chunk comes between accepted ones', async () => {
       const data = randomBytes(600_000);
       const { id, url } = await createUpload(t, auth, data.length);
       const sha1 = (bytes: Buffer) => createHash('sha1').update(bytes).digest('base64');
       await patch(url, 0, data.subarray(0, 250_000)).expect(204);
-      // Other bytes than the ones announced: refused, so the running hash must not take them in.
+      // Other bytes than the ones announced: refused, so the file's hash must not take them in.
       await patch(url, 250_000, randomBytes(300_000))
         .set('Upload-Checksum', `sha1 ${sha1(data.subarray(250_000, 550_000))}`)
         .expect(460);
@@ -408,7 +408,7 @@ describe.each(DATABASES)('tus 1.0.0 on /api/uploads/ (%s)', (db) => {
       expect(res.body.sha256).toBe(sha256(Buffer.alloc(0)));
     });
 
-    it('recomputes the sha256 when the running hash is lost (restart between chunks)', async () => {
+    it('computes the sha256 of every byte when a restart came between chunks', async () => {
       const data = randomBytes(50_000);
       const { id, url } = await createUpload(t, auth, data.length);
       await patch(url, 0, data.subarray(0, 20_000)).expect(204);

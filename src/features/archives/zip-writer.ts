@@ -1,6 +1,9 @@
 /**
  * Streamed zip archives (store mode, no temp file): entries are opened one at a time when their turn comes,
  * CRC-32 is computed while streaming, zip64 is used where needed and the length is known in advance.
+ * yazl rather than archiver/zip-stream: lazy sources built in, zip64 a test can force per entry, CommonJS that
+ * Jest loads as it is, one dependency; zip-stream is faster (bench/README.md) but ESM-only and cannot force
+ * zip64 on an entry, and neither gives an exact length (zip-length.ts does).
  */
 import type { PassThrough, Readable } from 'node:stream';
 import { ZipFile } from 'yazl';

@@ -44,7 +44,7 @@ function mountRouters(routers: Router[]): Middleware {
 /** Runs `middleware` only for /api requests, or only for the others. */
 function forApi(apiOnly: boolean, middleware: Middleware): Middleware {
   return async function forApi(ctx, next) {
-    return isApi(ctx.path) === apiOnly ? middleware(ctx, next) : next();
+    await (isApi(ctx.path) === apiOnly ? middleware(ctx, next) : next());
   };
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import mime from 'mime-types';
+import { z } from 'zod';
 
 type Encoding = 'br' | 'gzip' | 'identity';
 
@@ -38,13 +39,16 @@ export interface AssetStore {
 }
 
 const BUILD_DIR = 'build';
+// Source path -> built file name, as bin/build-assets.ts writes it.
+const Manifest = z.record(z.string(), z.string());
 
 /** Reads public/build/manifest.json and every file it names into memory; without a build, links the sources. */
 export async function loadAssets(publicDir: string): Promise<AssetStore> {
   const buildDir = path.join(publicDir, BUILD_DIR);
   let manifest: Record<string, string> = {};
   try {
-    manifest = JSON.parse(await fs.readFile(path.join(buildDir, 'manifest.json'), 'utf8'));
+    const text = await fs.readFile(path.join(buildDir, 'manifest.json'), 'utf8');
+    manifest = Manifest.parse(JSON.parse(text));
   } catch {
     manifest = {};
   }

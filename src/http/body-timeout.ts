@@ -50,13 +50,13 @@ function watchBody(
     active = false;
     clearTimeout(timer);
   };
-  const push = req.push;
+  const push = req.push.bind(req);
   req.push = function pushWatched(chunk: unknown, encoding?: BufferEncoding) {
     if (active) {
       if (chunk === null) stop();
       else lastByteAt = Date.now();
     }
-    return push.call(this, chunk, encoding);
+    return push(chunk, encoding);
   };
   const check = () => {
     const now = Date.now();
@@ -121,7 +121,10 @@ function boundDiscard(req: IncomingMessage, res: ServerResponse, ms: number): vo
 export function bodyTimeout(options: BodyTimeoutOptions): Middleware {
   return async function bodyTimeout(ctx, next) {
     const { req } = ctx;
-    if (req.complete || !expectsBody(req)) return next();
+    if (req.complete || !expectsBody(req)) {
+      await next();
+      return;
+    }
     const totalMs = options.isStreaming(ctx) ? null : options.totalMs;
     let fire: (err: RequestTimeout) => void = () => undefined;
     const timedOut = new Promise<never>((_, reject) => (fire = reject));

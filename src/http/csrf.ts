@@ -108,7 +108,8 @@ export function csrfProtection(): Middleware {
       hasValidCsrfToken(ctx) ||
       (ctx.is('multipart/form-data') && (await hasValidMultipartToken(ctx)))
     ) {
-      return next();
+      await next();
+      return;
     }
     // A refused upload's body is not read: closing the connection spares the client sending the rest.
     const close = ctx.is('multipart/form-data') ? { headers: { Connection: 'close' } } : undefined;

@@ -39,7 +39,10 @@ export function metricsAccess(options: { token: string | null }): Middleware {
     const allowed =
       isLoopbackClient(ctx) ||
       (options.token !== null && presented !== null && sameSecret(presented, options.token));
-    if (allowed) return next();
+    if (allowed) {
+      await next();
+      return;
+    }
     if (options.token === null) return; // no body: the error handler answers its usual 404
     throw new Unauthorized(messages.token, {
       headers: { 'WWW-Authenticate': 'Bearer realm="depot-metrics"' },

@@ -17,6 +17,6 @@ export function trustedProxyAddresses(addresses: string[]): Middleware {
       for (const name of FORWARDED_HEADERS) delete ctx.req.headers[name];
     }
     ctx.request.ip = proxyaddr(ctx.req, trust);
-    return next();
+    await next();
   };
 }

@@ -155,5 +155,5 @@ function reportOnce(this: Context & { [REPORTED]?: boolean }, err: Error | null)
   this[REPORTED] = true;
   // Depot's bodies come from memory and local disk, so these codes can only be the client's socket.
   if (isClientGone(err) || isAbandonedBody(this, err)) return;
-  Object.getPrototypeOf(this).onerror.call(this, err);
+  (Object.getPrototypeOf(this) as Context).onerror.call(this, err);
 }

@@ -15,7 +15,10 @@ function returnPath(ctx: Context): string {
 /** Pages: guests are sent to sign in (303 to /login?next=...) and come back afterwards. */
 export function requireUser(): Middleware {
   return async function requireUser(ctx, next) {
-    if (ctx.state.user) return next();
+    if (ctx.state.user) {
+      await next();
+      return;
+    }
     ctx.status = 303;
     ctx.redirect(`/login?next=${encodeURIComponent(returnPath(ctx))}`);
   };

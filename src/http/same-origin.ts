@@ -23,7 +23,7 @@ function requestOrigin(ctx: Context, publicUrl: string | null): string {
 export function siteOrigin(publicUrl: string | null): Middleware {
   return async function siteOrigin(ctx, next) {
     ctx.state.siteOrigin = requestOrigin(ctx, publicUrl);
-    return next();
+    await next();
   };
 }
 
@@ -52,7 +52,8 @@ export function sameOriginWrites(
   exempt: (ctx: Context) => boolean = () => false,
 ): Middleware {
   return async function sameOriginWrites(ctx, next) {
-    if (SAFE_METHODS.has(ctx.method) || exempt(ctx) || fromOwnSite(ctx, publicUrl)) return next();
-    throw new Forbidden(messages.crossSite);
+    if (!SAFE_METHODS.has(ctx.method) && !exempt(ctx) && !fromOwnSite(ctx, publicUrl))
+      throw new Forbidden(messages.crossSite);
+    await next();
   };
 }

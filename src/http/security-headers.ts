@@ -30,7 +30,8 @@ export function securityHeaders(): Middleware {
     if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     if (!ctx.path.startsWith(ASSET_PREFIX)) {
       ctx.set(HEADERS);
-      return next();
+      await next();
+      return;
     }
     // Built assets (CSS, JS, images) are never documents: nosniff is what matters for them, and
     // skipping the rest keeps the busiest path cheap. A miss becomes the 404 page, which gets them all.

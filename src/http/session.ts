@@ -51,8 +51,11 @@ export function sessions(
   );
 }
 
-/** The parts of koa-session's Session object we use (ctx.session is untyped). */
-interface SessionObject {
+/**
+ * The parts of koa-session's Session object we use. Its values come back from the store as JSON, so each
+ * is `unknown` until the code that reads it checks it.
+ */
+export interface SessionObject {
   [key: string]: unknown;
   toJSON(): Record<string, unknown>;
   regenerate(): Promise<void>;
@@ -66,7 +69,7 @@ export async function renewSession(
   ctx: Context,
   keep: Record<string, unknown> = {},
 ): Promise<void> {
-  const session = ctx.session as SessionObject | null;
+  const session = ctx.session;
   if (!session) return;
   for (const key of Object.keys(session.toJSON())) delete session[key];
   Object.assign(session, keep);

@@ -10,7 +10,10 @@ import { acceptsCoding } from '../lib/accept-encoding';
 export function fingerprintedAssets(assets: AssetStore): Middleware {
   return async function fingerprintedAssets(ctx, next) {
     const asset = ctx.method === 'GET' || ctx.method === 'HEAD' ? assets.get(ctx.path) : undefined;
-    if (!asset) return next();
+    if (!asset) {
+      await next();
+      return;
+    }
     ctx.respond = false; // written below, straight to the socket: a Buffer needs nothing else from Koa
     ctx.status = sendAsset(ctx.req, ctx.res, asset);
   };
@@ -74,8 +77,11 @@ export function staticFiles(root: string): Middleware {
     return (await entries).has(first);
   };
   return async function staticFiles(ctx, next) {
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
-    if (!(await isPublicEntry(ctx.path.split('/', 2)[1]))) return next();
+    const get = ctx.method === 'GET' || ctx.method === 'HEAD';
+    if (!get || !(await isPublicEntry(ctx.path.split('/', 2)[1]))) {
+      await next();
+      return;
+    }
     let passedOn = false;
     const passOn = async () => {
       passedOn = true;

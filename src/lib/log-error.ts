@@ -51,7 +51,8 @@ export function serializeLoggedError(value: unknown, depth = 0): unknown {
 
 function errorType(err: ErrorLike): string {
   if (typeof err.name === 'string' && err.name) return err.name;
-  const ctor = Object.getPrototypeOf(err)?.constructor as { name?: unknown } | undefined;
+  const proto = Object.getPrototypeOf(err) as { constructor?: { name?: unknown } } | null;
+  const ctor = proto?.constructor;
   return typeof ctor?.name === 'string' ? ctor.name : 'Error';
 }
 

@@ -1,6 +1,7 @@
 import 'koa';
 import type { Logger } from '../logger';
 import type { User } from '../features/accounts/users-repository';
+import type { SessionObject } from '../http/session';
 
 declare module 'koa' {
   /** Everything middleware puts on ctx.state, in one place. */
@@ -18,5 +19,7 @@ declare module 'koa' {
   interface ExtendableContext {
     /** Renders a Nunjucks view with ctx.state merged in, as the HTML body. */
     render(view: string, locals?: Record<string, unknown>): void;
+    /** koa-session's session: absent where the sessions middleware does not run (the API), null when off. */
+    session?: SessionObject | null;
   }
 }

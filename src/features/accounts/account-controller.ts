@@ -16,10 +16,10 @@ type Body = Record<string, unknown>;
 /** The account page: who you are, and changing the password (which signs out everything else). */
 export function createAccountController(deps: { accounts: AccountService; limits: SignInLimits }) {
   return {
-    show(ctx: Context) {
+    show: (ctx: Context) => {
       ctx.render('pages/auth/account.njk', { errors: {} });
     },
-    async changePassword(ctx: Context) {
+    changePassword: async (ctx: Context) => {
       const user = ctx.state.user!;
       const body = (ctx.request.body ?? {}) as Body;
       const password = text(body.password);

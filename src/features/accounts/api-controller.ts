@@ -36,7 +36,7 @@ export function createApiAuthController(deps: {
   activity: ActivityRecorder;
 }) {
   return {
-    async token(ctx: Context) {
+    token: async (ctx: Context) => {
       const body = jsonBody(ctx);
       const errors: Record<string, string> = {};
       if (typeof body.username !== 'string' || !body.username) errors.username = 'Required.';
@@ -59,7 +59,7 @@ export function createApiAuthController(deps: {
       ctx.body = deps.tokens.issue(user);
     },
     /** Mounted only when WeChat is configured (the route is 404 otherwise). */
-    async wechat(ctx: Context) {
+    wechat: async (ctx: Context) => {
       const body = jsonBody(ctx);
       const code = typeof body.code === 'string' ? body.code.trim() : '';
       // 400, as issue 3 asks for a missing or empty code; `errors` still names the field.
@@ -73,11 +73,11 @@ export function createApiAuthController(deps: {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = deps.tokens.issue(user);
     },
-    async revoke(ctx: Context) {
+    revoke: async (ctx: Context) => {
       await deps.accounts.revokeTokens(ctx.state.user!.id);
       ctx.status = 204;
     },
-    me(ctx: Context) {
+    me: (ctx: Context) => {
       ctx.body = userJson(ctx.state.user!);
     },
   };

@@ -112,10 +112,10 @@ export function createAuthController(deps: {
   activity: ActivityRecorder;
 }) {
   return {
-    showRegister(ctx: Context) {
+    showRegister: (ctx: Context) => {
       ctx.render('pages/auth/register.njk', { values: {}, errors: {} });
     },
-    async register(ctx: Context) {
+    register: async (ctx: Context) => {
       const body = (ctx.request.body ?? {}) as Body;
       const values = { username: text(body.username) };
       const wait = await attemptOrWait(deps.registrations, ctx.ip);
@@ -141,14 +141,14 @@ export function createAuthController(deps: {
         ctx.render('pages/auth/register.njk', { values, errors: err.details });
       }
     },
-    showLogin(ctx: Context) {
+    showLogin: (ctx: Context) => {
       ctx.render('pages/auth/login.njk', {
         values: {},
         errors: {},
         next: safeNext(ctx.query.next),
       });
     },
-    async login(ctx: Context) {
+    login: async (ctx: Context) => {
       const body = (ctx.request.body ?? {}) as Body;
       const username = text(body.username);
       const next = safeNext(body.next);
@@ -175,7 +175,7 @@ export function createAuthController(deps: {
       ctx.status = 303;
       ctx.redirect(next);
     },
-    async logout(ctx: Context) {
+    logout: async (ctx: Context) => {
       // The server-side session is destroyed; the browser gets a fresh, empty one for the flash message.
       await renewSession(ctx);
       ctx.state.user = null;

@@ -18,7 +18,7 @@ export const activityMessages: Record<ActivityRecord['type'], string> = {
 /** GET /activity: the user's own events and events on their files, newest first. */
 export function createActivityController(deps: { activity: ActivityService }) {
   return {
-    async index(ctx: Context) {
+    index: async (ctx: Context) => {
       const user = ctx.state.user!;
       const page = readPositiveInt(ctx.query.page, 1, 1_000_000) ?? 1;
       const list = await deps.activity.listForUser(user, page, PER_PAGE);

@@ -1,3 +1,4 @@
+import type { RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors';
 import { flash } from '../../http/flash';
@@ -18,7 +19,7 @@ interface Draft {
   error: string;
 }
 
-const origin = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('User-Agent') });
+const origin = (ctx: RouterContext) => ({ ip: ctx.ip, userAgent: ctx.get('User-Agent') });
 
 /** Which page of comments the file page shows, and the draft a refused comment left for this file. */
 export interface CommentsRequest {
@@ -61,7 +62,7 @@ export function createCommentPagesController(deps: {
   const { comments, files } = deps;
 
   return {
-    async create(ctx: Context) {
+    create: async (ctx: RouterContext) => {
       const body = (ctx.request.body as Record<string, unknown> | undefined)?.body;
       const file = await files.findVisible(ctx.params.id, ctx.state.user);
       try {
@@ -80,7 +81,7 @@ export function createCommentPagesController(deps: {
       ctx.status = 303;
       ctx.redirect(`/files/${file.id}#comments`);
     },
-    async remove(ctx: Context) {
+    remove: async (ctx: RouterContext) => {
       const comment = await comments.remove(ctx.params.id, ctx.state.user!);
       flash(ctx, 'success', commentMessages.deleted);
       ctx.status = 303;
@@ -93,7 +94,7 @@ export function createCommentPagesController(deps: {
 export function createApiCommentsController(deps: { comments: CommentService }) {
   const { comments } = deps;
   return {
-    async list(ctx: Context) {
+    list: async (ctx: RouterContext) => {
       const page = readPositiveInt(ctx.query.page, 1, MAX_PAGE);
       const perPage = readPositiveInt(ctx.query.per_page, 20, 100);
       const invalid: Record<string, string> = {};
@@ -102,20 +103,20 @@ export function createApiCommentsController(deps: { comments: CommentService }) 
       if (page === null || perPage === null) throw new ValidationError(invalid);
       const list = await comments.list(ctx.params.id, ctx.state.user, page, perPage);
       ctx.body = {
-        items: list.items.map(comments.toJson),
+        items: list.items.map((comment) => comments.toJson(comment)),
         page,
         per_page: perPage,
         total: list.total,
       };
     },
-    async create(ctx: Context) {
+    create: async (ctx: RouterContext) => {
       const body = (ctx.request.body as Record<string, unknown> | undefined)?.body;
       const comment = await comments.add(ctx.params.id, ctx.state.user!, body, origin(ctx));
       ctx.status = 201;
       ctx.set('Location', `/api/files/${comment.fileId}/comments`);
       ctx.body = comments.toJson(comment);
     },
-    async remove(ctx: Context) {
+    remove: async (ctx: RouterContext) => {
       await comments.remove(ctx.params.id, ctx.state.user!);
       ctx.status = 204;
     },

@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { RouterContext } from '@koa/router';
 import { BadRequest, ValidationError } from '../../errors';
 import type { FileService } from './service';
 import { parseFileQuery } from './query';
@@ -8,7 +8,7 @@ const PER_PAGE = 20;
 const MAX_PER_PAGE = 100;
 const PATCH_FIELDS = new Set(['name', 'visibility']);
 
-function patchBody(ctx: Context): Record<string, unknown> {
+function patchBody(ctx: RouterContext): Record<string, unknown> {
   const body = ctx.request.body;
   if (!ctx.is('application/json') || !body || typeof body !== 'object' || Array.isArray(body))
     throw new BadRequest(
@@ -27,7 +27,7 @@ export function createApiFilesController(deps: {
 }) {
   const { files } = deps;
   return {
-    async list(ctx: Context) {
+    list: async (ctx: RouterContext) => {
       const { query, invalid } = parseFileQuery(ctx.query, {
         perPage: PER_PAGE,
         maxPerPage: MAX_PER_PAGE,
@@ -41,20 +41,20 @@ export function createApiFilesController(deps: {
         total: list.total,
       };
     },
-    async create(ctx: Context) {
+    create: async (ctx: RouterContext) => {
       const stored = await deps.storeUploads(ctx, 'file');
       ctx.status = 201;
       ctx.body = { items: stored.map((file) => files.toJson(file)) };
     },
-    async show(ctx: Context) {
+    show: async (ctx: RouterContext) => {
       ctx.body = files.toJson(await files.findVisible(ctx.params.id, ctx.state.user));
     },
-    async update(ctx: Context) {
+    update: async (ctx: RouterContext) => {
       const body = patchBody(ctx);
       const file = await files.update(ctx.params.id, ctx.state.user!, body);
       ctx.body = files.toJson(file);
     },
-    async remove(ctx: Context) {
+    remove: async (ctx: RouterContext) => {
       await files.remove(ctx.params.id, ctx.state.user!);
       ctx.status = 204;
     },

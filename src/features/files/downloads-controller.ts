@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { RouterContext } from '@koa/router';
 import type { ActivityRecorder } from '../activity/events';
 import type { FileService } from './service';
 import { sendFileDownload, sendFileView, type FileContentDeps } from './content';
@@ -8,7 +8,7 @@ export function createDownloadsController(
   deps: FileContentDeps & { files: FileService; activity: ActivityRecorder },
 ) {
   return {
-    async download(ctx: Context) {
+    download: async (ctx: RouterContext) => {
       const file = await deps.files.findVisible(ctx.params.id, ctx.state.user);
       await sendFileDownload(ctx, deps, file, async ({ fromByteZero }) => {
         // A resumed Range request continues a download that was already counted.
@@ -23,7 +23,7 @@ export function createDownloadsController(
         });
       });
     },
-    async view(ctx: Context) {
+    view: async (ctx: RouterContext) => {
       const file = await deps.files.findVisible(ctx.params.id, ctx.state.user);
       await sendFileView(ctx, deps, file);
     },

@@ -1,3 +1,4 @@
+import type { RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import { decodeTextHead, previewKind } from '../../lib/preview';
 import type { User } from '../accounts/users-repository';
@@ -71,7 +72,7 @@ export function createFilePageController(deps: FilePageDeps) {
 
   return {
     render,
-    async show(ctx: Context) {
+    show: async (ctx: RouterContext) => {
       await render(ctx, await deps.files.findVisible(ctx.params.id, ctx.state.user));
     },
   };

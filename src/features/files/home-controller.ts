@@ -15,7 +15,7 @@ export function createHomeController(deps: {
   recentPublicFiles: (limit: number) => Promise<PublicFileSummary[]>;
 }) {
   return {
-    async home(ctx: Context) {
+    home: async (ctx: Context) => {
       if (ctx.state.user) {
         ctx.status = 303;
         ctx.redirect('/files');

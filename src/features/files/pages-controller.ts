@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { RouterContext } from '@koa/router';
 import { AppError, ValidationError } from '../../errors';
 import { flash } from '../../http/flash';
 import type { FilePageRenderer } from './file-page-controller';
@@ -37,7 +37,7 @@ export function createFilesController(deps: {
   const { files } = deps;
 
   return {
-    async index(ctx: Context) {
+    index: async (ctx: RouterContext) => {
       const user = ctx.state.user!;
       const { query } = parseFileQuery(ctx.query, { perPage: PER_PAGE, maxPerPage: 100 });
       const list = await files.list(user, query);
@@ -58,10 +58,10 @@ export function createFilesController(deps: {
         showComments: counts !== null,
       });
     },
-    showNew(ctx: Context) {
+    showNew: (ctx: RouterContext) => {
       ctx.render('pages/files/new.njk', { errors: {} });
     },
-    async upload(ctx: Context) {
+    upload: async (ctx: RouterContext) => {
       try {
         const stored = await deps.storeUploads(ctx, 'files');
         flash(ctx, 'success', messages.stored(stored.map((file) => file.name)));
@@ -76,7 +76,7 @@ export function createFilesController(deps: {
         });
       }
     },
-    async update(ctx: Context) {
+    update: async (ctx: RouterContext) => {
       const user = ctx.state.user!;
       const body = (ctx.request.body ?? {}) as Body;
       const changes = { name: body.name, visibility: body.visibility };
@@ -95,7 +95,7 @@ export function createFilesController(deps: {
         await deps.renderPage(ctx, await files.findOwned(ctx.params.id, user), err.details);
       }
     },
-    async remove(ctx: Context) {
+    remove: async (ctx: RouterContext) => {
       const user = ctx.state.user!;
       const file = await files.findOwned(ctx.params.id, user);
       await files.remove(file.id, user);

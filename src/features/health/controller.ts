@@ -14,11 +14,11 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 /** Liveness, readiness (each dependency pinged) and Prometheus metrics. */
 export function createHealthController(deps: { readiness: ReadinessCheck[]; metrics: Metrics }) {
   return {
-    healthz(ctx: Context) {
+    healthz: (ctx: Context) => {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { status: 'ok' };
     },
-    async readyz(ctx: Context) {
+    readyz: async (ctx: Context) => {
       const results = await Promise.all(
         deps.readiness.map(async (check) => {
           try {
@@ -42,7 +42,7 @@ export function createHealthController(deps: { readiness: ReadinessCheck[]; metr
         ...(details.length ? { details: Object.fromEntries(details) } : {}),
       };
     },
-    async metrics(ctx: Context) {
+    metrics: async (ctx: Context) => {
       ctx.type = deps.metrics.registry.contentType;
       ctx.body = await deps.metrics.registry.metrics();
     },

@@ -1,3 +1,4 @@
+import type { RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors';
 import {
@@ -74,7 +75,7 @@ export function createSharesController(
     });
 
   /** The share, refusing dead links (410) and exhausted ones, unless `resumable` (a grant holder's download). */
-  async function openShare(ctx: Context, resumable = false): Promise<OpenedShare> {
+  async function openShare(ctx: RouterContext, resumable = false): Promise<OpenedShare> {
     const opened = await shares.open(ctx.params.token);
     if (opened.state === 'exhausted' && !(resumable && holdsGrant(ctx, opened)))
       shares.assertActive(opened.share);
@@ -84,7 +85,7 @@ export function createSharesController(
     opened.share.passwordHash !== null && !isUnlocked(ctx, opened.share.id);
 
   return {
-    async create(ctx: Context) {
+    create: async (ctx: RouterContext) => {
       const body = (ctx.request.body ?? {}) as Body;
       const fileId = ctx.params.id;
       try {
@@ -102,13 +103,13 @@ export function createSharesController(
       ctx.status = 303;
       ctx.redirect(`/files/${encodeURIComponent(fileId)}#shares`);
     },
-    async revoke(ctx: Context) {
+    revoke: async (ctx: RouterContext) => {
       const share = await shares.revoke(ctx.params.token, ctx.state.user!);
       flash(ctx, 'success', messages.revoked);
       ctx.status = 303;
       ctx.redirect(`/files/${encodeURIComponent(share.fileId)}#shares`);
     },
-    async show(ctx: Context) {
+    show: async (ctx: RouterContext) => {
       const opened = await openShare(ctx);
       if (opened.state === 'exhausted') shares.assertActive(opened.share);
       if (locked(ctx, opened))
@@ -120,7 +121,7 @@ export function createSharesController(
         isPdf: opened.file.type === 'application/pdf',
       });
     },
-    async unlock(ctx: Context) {
+    unlock: async (ctx: RouterContext) => {
       const opened = await openShare(ctx);
       const key = `${ctx.ip}|${opened.share.id}`;
       // Spend an attempt before checking, so parallel guesses cannot slip through (reset on success).
@@ -149,7 +150,7 @@ export function createSharesController(
       ctx.status = 303;
       ctx.redirect(`/s/${encodeURIComponent(ctx.params.token)}`);
     },
-    async download(ctx: Context) {
+    download: async (ctx: RouterContext) => {
       const opened = await openShare(ctx, true);
       if (locked(ctx, opened)) return redirectToShare(ctx);
       const granted = holdsGrant(ctx, opened);
@@ -163,7 +164,7 @@ export function createSharesController(
       };
       await sendFileDownload(ctx, deps, opened.file, countUnlessResumed, 'public');
     },
-    async view(ctx: Context) {
+    view: async (ctx: RouterContext) => {
       const opened = await openShare(ctx);
       if (opened.state === 'exhausted') shares.assertActive(opened.share);
       if (locked(ctx, opened)) return redirectToShare(ctx);
@@ -173,7 +174,7 @@ export function createSharesController(
   };
 }
 
-function redirectToShare(ctx: Context): void {
+function redirectToShare(ctx: RouterContext): void {
   ctx.status = 303;
   ctx.redirect(`/s/${encodeURIComponent(ctx.params.token)}`);
 }
@@ -184,7 +185,7 @@ export function createApiSharesController(deps: {
   activity: ActivityRecorder;
 }) {
   return {
-    async create(ctx: Context) {
+    create: async (ctx: RouterContext) => {
       const body = ctx.request.body;
       if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
         throw new ValidationError({ body: 'Send a JSON object.' });

@@ -78,8 +78,8 @@ function dependencyOf(e: Failure): Dependency | null {
   if (name.startsWith('Sequelize')) {
     const driver = (e.parent ?? e.original) as Failure | undefined;
     if (typeof driver?.code === 'string' && DRIVER_LINK_CODES.has(driver.code)) return 'database';
-    if (/connection is in closed state/i.test(String(driver?.message ?? message)))
-      return 'database';
+    const driverMessage = typeof driver?.message === 'string' ? driver.message : message;
+    if (/connection is in closed state/i.test(driverMessage)) return 'database';
   }
   if (name === 'MaxRetriesPerRequestError' || REDIS_MESSAGES.some((re) => re.test(message)))
     return 'redis';

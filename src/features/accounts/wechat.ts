@@ -68,9 +68,9 @@ export function createWechatClient(settings: WechatSettings, logger: Logger) {
         throw new BadGateway('WeChat sent an unexpected answer.');
       }
       if (reply.errcode && reply.errcode !== 0) {
-        throw new Unauthorized(
-          `WeChat refused the login code: ${String(reply.errmsg ?? reply.errcode).slice(0, 200)}`,
-        );
+        const why = reply.errmsg ?? reply.errcode;
+        const text = typeof why === 'string' ? why : JSON.stringify(why);
+        throw new Unauthorized(`WeChat refused the login code: ${text.slice(0, 200)}`);
       }
       const openid = reply.openid;
       if (!response.ok || typeof openid !== 'string' || !openid || openid.length > MAX_OPENID) {

@@ -47,9 +47,10 @@ async function createStores(config: Config, models: SqlModels, logger: Logger): 
       readiness: null,
       async start(prune) {
         await prune();
-        const pruner = setInterval(prune, PRUNE_EVERY_MS);
+        // prune catches and logs its own failure: nothing is left for the timer to handle.
+        const pruner = setInterval(() => void prune(), PRUNE_EVERY_MS);
         pruner.unref();
-        return async () => clearInterval(pruner);
+        return () => Promise.resolve(clearInterval(pruner));
       },
     };
   }
@@ -58,14 +59,14 @@ async function createStores(config: Config, models: SqlModels, logger: Logger): 
   const mongo = createMongoStores(config, logger, config.mongodbUri);
   return {
     ...mongo,
-    start: async (prune) => mongo.start(prune, PRUNE_EVERY_MS),
+    start: (prune) => Promise.resolve(mongo.start(prune, PRUNE_EVERY_MS)),
   };
 }
 
 /** Builds both services over one store choice; the composition root wires the cascade of a deleted file. */
 export async function createCommentsFeature(
   infra: Infrastructure,
-  needs: { files: FileService; findUser(id: string): Promise<{ username: string } | null> },
+  needs: { files: FileService; findUser: (id: string) => Promise<{ username: string } | null> },
 ): Promise<CommentsFeature> {
   const { config, logger } = infra;
   const stores = await createStores(config, infra.models, logger);
@@ -76,7 +77,7 @@ export async function createCommentsFeature(
   });
   const comments = createCommentService({ store: stores.comments, files: needs.files, activity });
 
-  let stop: () => Promise<void> = async () => undefined;
+  let stop: () => Promise<void> = () => Promise.resolve();
   const prune = () =>
     stores.activity
       .prune(new Date(Date.now() - config.activityTtlDays * DAY_MS))

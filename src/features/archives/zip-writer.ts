@@ -19,7 +19,7 @@ export interface ZipEntry {
 }
 
 /** An entry under its final (safe, unique) name in the archive. */
-export interface PlannedZipEntry {
+interface PlannedZipEntry {
   readonly name: string;
   readonly entry: ZipEntry;
 }

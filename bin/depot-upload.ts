@@ -13,6 +13,8 @@ import path from 'node:path';
 import { Upload } from 'tus-js-client';
 import { formatSize, parseSize } from '../src/lib/units';
 
+type StoredUploads = Record<string, { fingerprint: string; upload: PreviousUpload }>;
+
 interface PreviousUpload {
   size: number | null;
   metadata: Record<string, string>;
@@ -26,15 +28,16 @@ interface PreviousUpload {
 class JsonUrlStorage {
   constructor(private readonly file: string) {}
 
-  private read(): Record<string, { fingerprint: string; upload: PreviousUpload }> {
+  private read(): StoredUploads {
     try {
-      return JSON.parse(fs.readFileSync(this.file, 'utf8'));
+      // Written by write() below; a file that is not JSON counts as no remembered uploads.
+      return JSON.parse(fs.readFileSync(this.file, 'utf8')) as StoredUploads;
     } catch {
       return {};
     }
   }
 
-  private write(entries: Record<string, { fingerprint: string; upload: PreviousUpload }>): void {
+  private write(entries: StoredUploads): void {
     fs.writeFileSync(this.file, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
   }
 
@@ -95,7 +98,7 @@ function main(): void {
   const endpoint = `${base}/api/uploads/`;
   const started = Date.now();
   let startOffset = -1;
-  const upload = new Upload(fs.createReadStream(absolute) as unknown as File, {
+  const upload = new Upload(fs.createReadStream(absolute), {
     endpoint,
     chunkSize,
     retryDelays: [0, 1000, 3000, 5000, 10000, 30000],
@@ -131,7 +134,8 @@ function main(): void {
       process.exit(130);
     });
   });
-  upload.findPreviousUploads().then((previous) => {
+  // It only reads the state file, which read() never lets fail; a rejection would still crash loudly.
+  void upload.findPreviousUploads().then((previous) => {
     if (previous.length) {
       process.stderr.write(`resuming ${previous[0].uploadUrl}\n`);
       upload.resumeFromPreviousUpload(previous[0]);

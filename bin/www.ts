@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    server.close(async () => {
+    const closeAndExit = async () => {
       clearTimeout(force);
       let code = 0;
       try {
@@ -65,7 +65,9 @@ async function main(): Promise<void> {
       }
       logger.flush();
       process.exit(code);
-    });
+    };
+    // closeAndExit catches its own failures and ends the process: nothing is left to await.
+    server.close(() => void closeAndExit());
     server.closeIdleConnections();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

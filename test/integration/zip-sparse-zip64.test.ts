@@ -11,12 +11,12 @@ import { pythonZipEntries, sha256Of, sparseFileSink, unzipTest } from '../helper
 // sparse (fs truncate) with real bytes at both ends, and the archive is written sparse too: its zero runs
 // stay holes, so unzip and python read 4 GiB that the disk does not hold.
 // It streams and reads back 4 GiB (yazl's CRC-32 in JavaScript, unzip's and python's CRC, two SHA-256 passes):
-// minutes on a loaded 2-core machine, so it runs by hand with TEST_ZIP64_SPARSE=1; the always-on zip64 check is
+// 66-170 s on this 2-core machine (by its load), so it runs by hand with TEST_ZIP64_SPARSE=1; the always-on zip64 check is
 // the forced-zip64 archive of zip-archives.test.ts, and the zip64 layout arithmetic is pinned in zip-length.test.ts.
 const describeSparse = process.env.TEST_ZIP64_SPARSE
   ? describe
   : (title: string, body: () => void) =>
-      describe.skip(`${title} [skipped: set TEST_ZIP64_SPARSE=1 to run, minutes]`, body);
+      describe.skip(`${title} [skipped: set TEST_ZIP64_SPARSE=1 to run, 1-3 minutes]`, body);
 const BIG = 2 ** 32 + 1;
 const mtime = new Date('2025-03-04T05:06:07Z');
 

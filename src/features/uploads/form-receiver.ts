@@ -102,7 +102,7 @@ export function createFormFileReceiver(deps: {
     states.set(ctx.req, state);
     deps.metrics.activeUploads.inc();
     try {
-      await upload.array(field)(ctx, async () => undefined);
+      await upload.array(field)(ctx, () => Promise.resolve());
       await state.settled();
     } catch (err) {
       // Wait for writes still running (their temp files go first), then drop every part of this request.

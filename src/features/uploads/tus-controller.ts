@@ -1,3 +1,4 @@
+import type { RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import { coalescedWebStream } from '../../lib/web-body';
 import { AppError, BadRequest, NotFound } from '../../errors';
@@ -45,7 +46,7 @@ function assertProtocol(ctx: Context): void {
 }
 
 /** Ownership and quota, decided before @tus/server sees the request. */
-async function authorize(ctx: Context, uploads: UploadsFeature, user: User): Promise<void> {
+async function authorize(ctx: RouterContext, uploads: UploadsFeature, user: User): Promise<void> {
   const id = ctx.params.id as string | undefined;
   if (ctx.method === 'POST' && !id) {
     const length = Number(ctx.get('Upload-Length'));
@@ -116,7 +117,7 @@ async function sendWebResponse(ctx: Context, response: Response): Promise<void> 
 export function createUploadsController(uploads: UploadsFeature) {
   return {
     /** Every tus request: our checks, then the official server writes the response itself. */
-    async tus(ctx: Context) {
+    tus: async (ctx: RouterContext) => {
       assertProtocol(ctx);
       const user = ctx.state.user;
       if (user) await authorize(ctx, uploads, user);

@@ -187,12 +187,12 @@ export class DepotTusStore extends DataStore {
     await this.deps.discard(id);
   }
 
-  override async declareUploadLength(): Promise<void> {
-    throw ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION;
+  override declareUploadLength(): Promise<void> {
+    return Promise.reject(ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION);
   }
 
-  override async deleteExpired(): Promise<number> {
-    return 0; // the upload sweeper does this on its own schedule (it also removes orphaned partial files)
+  override deleteExpired(): Promise<number> {
+    return Promise.resolve(0); // the upload sweeper does this on its own schedule (it also removes orphaned partial files)
   }
 
   override getExpiration(): number {

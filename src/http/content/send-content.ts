@@ -101,7 +101,7 @@ async function sendMultipart(ctx: Context, options: SendContentOptions, spans: S
   // Part headers make a multipart body bigger than its data: never answer more than the file.
   if (body.length > options.size) return sendSpan(ctx, options, null);
   ctx.status = 206;
-  const open = async () => body.stream();
+  const open = () => Promise.resolve(body.stream());
   await respond(
     ctx,
     options,

@@ -50,6 +50,14 @@ const boundaries = [
   { files: ['src/lib/**/*.ts'], rules: restrict(httpPackages, appModules) },
 ];
 
+// TEMPORARY: being edited in parallel (the SQL work of issue 15); type-aware lint follows when it lands.
+const typeAwareIgnores = [
+  'src/models/**',
+  'src/features/*/repository.ts',
+  'src/features/*/*-repository.ts',
+  'src/http/session-store.ts',
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'public/build/', 'coverage/', 'data/', 'uploads/'] },
   js.configs.recommended,
@@ -67,6 +75,38 @@ export default tseslint.config(
     },
   },
   ...boundaries,
+  // Type-aware rules for the app and its entry points; tests stay on the non-type-aware rules above.
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({
+    ...config,
+    files: ['src/**/*.ts', 'bin/**/*.ts'],
+    ignores: typeAwareIgnores,
+  })),
+  {
+    files: ['src/**/*.ts', 'bin/**/*.ts'],
+    ignores: typeAwareIgnores,
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
+    // @tus/server's error protocol: stores and lockers throw plain { status_code, body } answers, its ERRORS
+    // objects among them, which it and uploads/failures.ts (and the locker test) match by identity.
+    files: [
+      'src/features/uploads/tus-store.ts',
+      'src/features/uploads/completion.ts',
+      'src/features/uploads/redis-locker.ts',
+    ],
+    rules: {
+      '@typescript-eslint/only-throw-error': 'off',
+      '@typescript-eslint/prefer-promise-reject-errors': 'off',
+    },
+  },
+  {
+    // tus-js-client's UrlStorage and fingerprint must return promises; the state file is read synchronously.
+    files: ['bin/depot-upload.ts'],
+    rules: { '@typescript-eslint/require-await': 'off' },
+  },
   {
     files: ['public/js/**/*.js'],
     languageOptions: {

@@ -1,16 +1,8 @@
-import {
-  Op,
-  col,
-  fn,
-  literal,
-  where as sqlWhere,
-  type Order,
-  type Transaction,
-  type WhereOptions,
-} from 'sequelize';
+import { literal, type Transaction } from 'sequelize';
 import { allColumns, qualified, selectList } from '../../models/sql/columns';
 import { FILE_TABLE, type FileModel, type FileRow } from '../../models/sql/file';
 import { selectRows } from '../../models/sql/raw-select';
+import { columnLiteral, runUpdate } from '../../models/sql/raw-update';
 import { USER_TABLE, type UserModel } from '../../models/sql/user';
 
 /** A file as the rest of the app sees it: a plain object with its owner's name. */
@@ -82,10 +74,52 @@ const ownerNameOf = (alias: string) =>
   `(SELECT ${USER_TABLE.quoted.username} FROM ${USER_TABLE.quotedName}` +
   ` WHERE ${qualified(USER_TABLE, 'id', USER_TABLE.name)} = ${qualified(FILE_TABLE, 'ownerId', alias)})`;
 
-// The hot lookup of every download and file page, as one constant statement (src/models/sql/raw-select.ts).
-const FIND_BY_ID =
+/** Every column of a file and its owner's name, as plain rows (src/models/sql/raw-select.ts). */
+const SELECT_FILES =
   `SELECT ${selectList(FILE_TABLE, allColumns(FILE_TABLE))}, ${ownerNameOf(FILE_TABLE.name)} AS \`ownerName\`` +
-  ` FROM ${FILE_TABLE.quotedName} WHERE ${FILE_TABLE.quoted.id} = ? LIMIT 1`;
+  ` FROM ${FILE_TABLE.quotedName}`;
+// The hot lookup of every download and file page, as one constant statement.
+const FIND_BY_ID = `${SELECT_FILES} WHERE ${FILE_TABLE.quoted.id} = ? LIMIT 1`;
+
+const f = FILE_TABLE.quoted;
+const SORT_COLUMNS = { name: 'name', size: 'size', date: 'createdAt' } as const satisfies Record<
+  FileSort,
+  keyof typeof FILE_TABLE.quoted
+>;
+
+/** The listing's filter: the owner, and a search by INSTR (no LIKE escaping: "50%" finds "50%"). */
+const listWhere = (search: boolean) =>
+  ` WHERE ${f.ownerId} = ?` + (search ? ` AND instr(lower(${f.name}), ?) > 0` : '');
+
+/** The listing's order: names case-insensitively (MySQL's collation is binary); the id makes it total. */
+function listOrder(sort: FileSort, direction: 'ASC' | 'DESC'): string {
+  const keys = sort === 'name' ? [`lower(${f.name})`, f.name] : [f[SORT_COLUMNS[sort]]];
+  return ` ORDER BY ${[...keys, f.id].map((key) => `${key} ${direction}`).join(', ')}`;
+}
+
+// The listing's page and totals as constant statements (one per sort, order and search), plain rows.
+const listStatements = new Map<string, { page: string; totals: string }>();
+function listStatement(query: FileListQuery, search: boolean): { page: string; totals: string } {
+  const direction = query.order === 'asc' ? 'ASC' : 'DESC';
+  const key = `${query.sort} ${direction} ${search}`;
+  let statement = listStatements.get(key);
+  if (!statement) {
+    const where = listWhere(search);
+    statement = {
+      page: `${SELECT_FILES}${where}${listOrder(query.sort, direction)} LIMIT ? OFFSET ?`,
+      totals:
+        `SELECT count(${f.id}) AS \`total\`, sum(${f.size}) AS \`bytes\`` +
+        ` FROM ${FILE_TABLE.quotedName}${where}`,
+    };
+    listStatements.set(key, statement);
+  }
+  return statement;
+}
+
+// Every counted download: one constant UPDATE (the time spliced in as the column writes it), no re-SELECT.
+const COUNT_DOWNLOAD = (updatedAt: string) =>
+  `UPDATE ${FILE_TABLE.quotedName} SET ${f.downloadCount} = ${f.downloadCount} + 1,` +
+  ` ${f.updatedAt} = ${updatedAt} WHERE ${f.id} = ?`;
 
 function toRecord(row: FileColumns, ownerName: string): FileRecord {
   return {
@@ -104,10 +138,10 @@ function toRecord(row: FileColumns, ownerName: string): FileRecord {
   };
 }
 
-const SORT_COLUMNS: Record<FileSort, string> = { name: 'name', size: 'size', date: 'createdAt' };
-
 /** The Sequelize implementation. */
 export function createFileRepository(File: FileModel, User: UserModel): FileRepository {
+  // The time as the column's own DATE(3) type writes it, as the model does (MariaDB keeps the milliseconds).
+  const updatedAt = columnLiteral(File, 'updatedAt');
   // The owner's name comes with each row; Sequelize names the table by the model in its queries.
   const withOwnerName = {
     include: [[literal(ownerNameOf(File.name)), 'ownerName']] as [
@@ -117,15 +151,6 @@ export function createFileRepository(File: FileModel, User: UserModel): FileRepo
   };
   const withOwners = (rows: FileRow[]): FileRecord[] =>
     rows.map((row) => toRecord(row, String(row.get('ownerName') ?? '')));
-
-  function listWhere(ownerId: string, q?: string): WhereOptions {
-    const needle = q?.trim().toLowerCase();
-    if (!needle) return { ownerId };
-    // INSTR needs no LIKE escaping (a search for "50%" finds "50%"), and works the same in SQLite and MySQL.
-    return {
-      [Op.and]: [{ ownerId }, sqlWhere(fn('instr', fn('lower', col('name')), needle), Op.gt, 0)],
-    };
-  }
 
   return {
     async findById(id) {
@@ -137,42 +162,25 @@ export function createFileRepository(File: FileModel, User: UserModel): FileRepo
       return row ? toRecord(row, String(row.ownerName ?? '')) : null;
     },
     async list(ownerId, query) {
-      const direction = query.order === 'asc' ? 'ASC' : 'DESC';
-      const column = SORT_COLUMNS[query.sort];
-      // Names sort case-insensitively (the MySQL collation is binary); the id makes every order total and stable.
-      const order: Order =
-        query.sort === 'name'
-          ? [
-              [fn('lower', col('name')), direction],
-              ['name', direction],
-              ['id', direction],
-            ]
-          : [
-              [column, direction],
-              ['id', direction],
-            ];
-      const where = listWhere(ownerId, query.q);
-      const [rows, count] = await Promise.all([
-        File.findAll({
-          where,
-          attributes: withOwnerName,
-          order,
-          limit: query.perPage,
-          offset: (query.page - 1) * query.perPage,
-        }),
-        File.findOne({
-          where,
-          attributes: [
-            [fn('count', col('id')), 'total'],
-            [fn('sum', col('size')), 'bytes'],
-          ],
-          raw: true,
-        }) as Promise<{ total: number | string; bytes: number | string | null } | null>,
+      const needle = query.q?.trim().toLowerCase();
+      const statement = listStatement(query, Boolean(needle));
+      const filter = needle ? [ownerId, needle] : [ownerId];
+      const [rows, [totals]] = await Promise.all([
+        selectRows<FileColumns & { ownerName: string | null }>(File.sequelize!, statement.page, [
+          ...filter,
+          query.perPage,
+          (query.page - 1) * query.perPage,
+        ]),
+        selectRows<{ total: number | string; bytes: number | string | null }>(
+          File.sequelize!,
+          statement.totals,
+          filter,
+        ),
       ]);
       return {
-        items: withOwners(rows),
-        total: Number(count?.total ?? 0),
-        bytes: Number(count?.bytes ?? 0),
+        items: rows.map((row) => toRecord(row, String(row.ownerName ?? ''))),
+        total: Number(totals?.total ?? 0),
+        bytes: Number(totals?.bytes ?? 0),
       };
     },
     async usage(ownerId, transaction) {
@@ -204,7 +212,7 @@ export function createFileRepository(File: FileModel, User: UserModel): FileRepo
       return (await File.destroy({ where: { id } })) > 0;
     },
     async incrementDownloadCount(id) {
-      await File.increment('downloadCount', { where: { id } });
+      await runUpdate(File.sequelize!, COUNT_DOWNLOAD(updatedAt(new Date())), [id]);
     },
     async referencedKeys(keys) {
       if (!keys.length) return new Set();

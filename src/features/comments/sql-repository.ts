@@ -1,8 +1,8 @@
-import { fn, col, Op } from 'sequelize';
 import { ValidationError } from '../../errors';
 import { createMonotonicClock } from '../../lib/clock';
 import { newId } from '../../lib/ids';
-import type { CommentModel, CommentRow } from '../../models/sql/comment';
+import { COMMENT_TABLE, type CommentModel, type CommentRow } from '../../models/sql/comment';
+import { selectRows } from '../../models/sql/raw-select';
 import { rethrowSqlValidation } from '../../models/sql/errors';
 import {
   COMMENT_BODY_MESSAGE,
@@ -22,6 +22,12 @@ function toRecord(row: CommentRow): CommentRecord {
     editedAt: row.editedAt ? new Date(row.editedAt) : null,
   };
 }
+
+const c = COMMENT_TABLE.quoted;
+// The comment counts of a listing page: one constant GROUP BY (the id list expands from its replacement).
+const COUNT_BY_FILES =
+  `SELECT ${c.fileId} AS \`fileId\`, COUNT(${c.id}) AS \`count\` FROM ${COMMENT_TABLE.quotedName}` +
+  ` WHERE ${c.fileId} IN (?) GROUP BY ${c.fileId}`;
 
 /** Comments in the SQL database (used when MONGODB_URI is not set). */
 export function createSqlCommentRepository(Comment: CommentModel): CommentRepository {
@@ -61,12 +67,11 @@ export function createSqlCommentRepository(Comment: CommentModel): CommentReposi
     deleteByFile: (fileId) => Comment.destroy({ where: { fileId } }),
     async countByFiles(fileIds) {
       if (!fileIds.length) return {};
-      const rows = (await Comment.findAll({
-        attributes: ['fileId', [fn('COUNT', col('id')), 'count']],
-        where: { fileId: { [Op.in]: fileIds } },
-        group: ['fileId'],
-        raw: true,
-      })) as unknown as { fileId: string; count: number | string }[];
+      const rows = await selectRows<{ fileId: string; count: number | string }>(
+        Comment.sequelize!,
+        COUNT_BY_FILES,
+        [fileIds],
+      );
       return Object.fromEntries(rows.map((row) => [row.fileId, Number(row.count)]));
     },
   };

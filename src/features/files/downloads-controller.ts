@@ -18,6 +18,10 @@ export function createDownloadsController(
           type: 'download',
           userId: ctx.state.user?.id ?? null,
           fileId: file.id,
+          // Known here: the recorder need not look the file and the user up again.
+          fileOwnerId: file.ownerId,
+          fileName: file.name,
+          userName: ctx.state.user?.username ?? null,
           ip: ctx.ip,
           userAgent: ctx.get('User-Agent'),
         });

@@ -3,6 +3,7 @@ import type { User } from '../../src/features/accounts/users-repository';
 import { signedInAgent } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
+import { statementRecorder } from '../helpers/statements';
 import { storeFile } from '../helpers/stored-files';
 
 /** A statement that reads the files table (the file lookup of a page view). */
@@ -10,15 +11,11 @@ const READS_FILES = /\bFROM\s+[`"]?files[`"]?(\s|$)/i;
 
 describe.each(DATABASES)('GET /files/:id, one controller (%s)', (db) => {
   let t: TestApp;
-  let statements: string[] | null = null;
+  let recorder: ReturnType<typeof statementRecorder>;
 
   beforeAll(async () => {
     t = await buildTestApp({ db });
-    // Every statement the real database ran while a test records (each dialect's Query keeps its SQL text).
-    t.deps.sequelize.addHook('afterQuery', (_options, query) => {
-      const sql: unknown = Reflect.get(query, 'sql');
-      if (statements && typeof sql === 'string') statements.push(sql);
-    });
+    recorder = statementRecorder(t.deps.sequelize);
   });
   afterAll(() => t.close());
 
@@ -28,11 +25,8 @@ describe.each(DATABASES)('GET /files/:id, one controller (%s)', (db) => {
   /** The statements on the files table that answering `send()` ran. */
   async function fileReadsOf(send: () => Promise<request.Response>) {
     await t.deps.activity.flush();
-    statements = [];
-    const res = await send();
-    const reads = statements.filter((sql) => READS_FILES.test(sql));
-    statements = null;
-    return { res, reads };
+    const { result: res, ran } = await recorder.during(send);
+    return { res, reads: ran.filter((sql) => READS_FILES.test(sql)) };
   }
 
   it('looks the file up once for its owner, who sees shares, comments and activity', async () => {

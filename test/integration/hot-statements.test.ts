@@ -3,6 +3,7 @@ import { bearer, signedInAgent } from '../helpers/agents';
 import { buildTestApp, type TestApp } from '../helpers/app';
 import { binaryParser } from '../helpers/binary';
 import { DATABASES } from '../helpers/databases';
+import { statementRecorder } from '../helpers/statements';
 import { storeFile } from '../helpers/stored-files';
 import { ValidationError } from '../../src/errors';
 import type { ActivityType } from '../../src/features/activity/events';
@@ -28,26 +29,22 @@ function kindOf(sql: string): string {
 
 describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
   let t: TestApp;
-  let statements: string[] | null = null;
+  let recorder: ReturnType<typeof statementRecorder>;
 
   beforeAll(async () => {
     t = await buildTestApp({ db });
-    // Every statement the real database ran while a test records (each dialect's Query keeps its SQL text).
-    t.deps.sequelize.addHook('afterQuery', (_options, query) => {
-      const sql: unknown = Reflect.get(query, 'sql');
-      if (statements && typeof sql === 'string') statements.push(sql);
-    });
+    recorder = statementRecorder(t.deps.sequelize);
   });
   afterAll(() => t.close());
 
   /** The kinds of the statements that answering `send()` ran, activity writes after it included, sorted. */
   async function statementsOf(send: () => Promise<request.Response>) {
     await t.deps.activity.flush();
-    statements = [];
-    const res = await send();
-    await t.deps.activity.flush();
-    const ran = statements;
-    statements = null;
+    const { result: res, ran } = await recorder.during(async () => {
+      const answer = await send();
+      await t.deps.activity.flush();
+      return answer;
+    });
     return { res, ran, kinds: ran.map(kindOf).sort() };
   }
 

@@ -56,7 +56,8 @@ export function scheduleSessionPruning(
       (err: Error) => logger.warn({ err: { message: err.message } }, 'session pruning failed'),
     );
   void prune();
-  const timer = setInterval(prune, intervalMs);
+  // prune logs its own failure: nothing is left for the timer to handle.
+  const timer = setInterval(() => void prune(), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -149,8 +149,12 @@ export function createFileRepository(File: FileModel, User: UserModel): FileRepo
       string,
     ][],
   };
+  const ownerName = (row: FileRow) => {
+    const name = row.get('ownerName');
+    return typeof name === 'string' ? name : '';
+  };
   const withOwners = (rows: FileRow[]): FileRecord[] =>
-    rows.map((row) => toRecord(row, String(row.get('ownerName') ?? '')));
+    rows.map((row) => toRecord(row, ownerName(row)));
 
   return {
     async findById(id) {

@@ -66,7 +66,7 @@ export function createShareRepository(deps: {
       // The limit is checked by the UPDATE itself, so two downloads racing for the last slot
       // cannot both pass: the database lets exactly one of them change the row.
       const [changed] = await Share.update(
-        { downloadCount: literal(`${SHARE.downloadCount} + 1`) as unknown as number },
+        { downloadCount: literal(`${SHARE.downloadCount} + 1`) },
         {
           where: {
             id: share.id,

@@ -1,3 +1,4 @@
+import { ConnectionStates } from 'mongoose';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { connectWithRetry, createMongoConnection } from '.';
@@ -83,7 +84,10 @@ export function createMongoStores(config: Config, logger: Logger, uri: string): 
     readiness: {
       name: 'mongodb',
       async ping() {
-        const db = mongo.connection.readyState === 1 ? mongo.connection.db : undefined;
+        const db =
+          mongo.connection.readyState === ConnectionStates.connected
+            ? mongo.connection.db
+            : undefined;
         if (!db) throw new Error('not connected');
         await db.command({ ping: 1 });
       },

@@ -167,9 +167,10 @@ function serializeWrites(sequelize: Sequelize, queue: WriteQueue): void {
         cleanup(): void;
         forceCleanup(): Promise<void>;
       };
-      const { cleanup, forceCleanup } = started;
-      started.cleanup = () => (cleanup.call(started), release());
-      started.forceCleanup = () => forceCleanup.call(started).finally(release);
+      const cleanup = started.cleanup.bind(started);
+      const forceCleanup = started.forceCleanup.bind(started);
+      started.cleanup = () => (cleanup(), release());
+      started.forceCleanup = () => forceCleanup().finally(release);
       return started;
     } catch (err) {
       release();

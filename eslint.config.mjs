@@ -50,14 +50,6 @@ const boundaries = [
   { files: ['src/lib/**/*.ts'], rules: restrict(httpPackages, appModules) },
 ];
 
-// TEMPORARY: being edited in parallel (the SQL work of issue 15); type-aware lint follows when it lands.
-const typeAwareIgnores = [
-  'src/models/**',
-  'src/features/*/repository.ts',
-  'src/features/*/*-repository.ts',
-  'src/http/session-store.ts',
-];
-
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'public/build/', 'coverage/', 'data/', 'uploads/'] },
   js.configs.recommended,
@@ -79,11 +71,9 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked.map((config) => ({
     ...config,
     files: ['src/**/*.ts', 'bin/**/*.ts'],
-    ignores: typeAwareIgnores,
   })),
   {
     files: ['src/**/*.ts', 'bin/**/*.ts'],
-    ignores: typeAwareIgnores,
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

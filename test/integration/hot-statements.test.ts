@@ -27,6 +27,11 @@ function kindOf(sql: string): string {
   return `${verb} ${tables.at(-1) ?? '?'}`;
 }
 
+/** Sequelize's model queries alias the table (`files` AS `File`) or bind `$1`; constant statements do neither. */
+const isModelBuilt = (sql: string) => /\bFROM `\w+` AS `|\$\d/.test(sql);
+
+const notSession = (kind: string) => kind !== 'SELECT sessions';
+
 describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
   let t: TestApp;
   let recorder: ReturnType<typeof statementRecorder>;
@@ -45,7 +50,9 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
       await t.deps.activity.flush();
       return answer;
     });
-    return { res, ran, kinds: ran.map(kindOf).sort() };
+    // The session store (src/http/session-store.ts) is another item's: only its count is pinned here.
+    const modelBuilt = ran.filter(isModelBuilt).map(kindOf);
+    return { res, kinds: ran.map(kindOf).sort(), modelBuilt: modelBuilt.filter(notSession) };
   }
 
   async function ownerWithFiles(count: number) {
@@ -58,18 +65,19 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
 
   it('GET /api/files: the user, the page and its totals, each one plain statement', async () => {
     const owner = await ownerWithFiles(3);
-    const { res, ran, kinds } = await statementsOf(() =>
+    const { res, kinds, modelBuilt } = await statementsOf(() =>
       request(t.server).get('/api/files').set('Authorization', bearer(t, owner.user)).expect(200),
     );
     expect((res.body as { items: unknown[] }).items).toHaveLength(3);
     expect(kinds).toEqual(['SELECT files', 'SELECT files', 'SELECT users']);
-    // Constant statements: the values go in as replacements, no Sequelize table alias.
-    expect(ran.filter((sql) => /`File`/.test(sql))).toEqual([]);
+    expect(modelBuilt).toEqual([]);
   });
 
   it('GET /files: session, user, page, totals and one GROUP BY for the comment counts', async () => {
     const owner = await ownerWithFiles(3);
-    const { res, kinds } = await statementsOf(() => owner.agent.get('/files').expect(200));
+    const { res, kinds, modelBuilt } = await statementsOf(() =>
+      owner.agent.get('/files').expect(200),
+    );
     expect(res.text).toContain('f2.txt');
     expect(kinds).toEqual([
       'SELECT comments',
@@ -78,12 +86,13 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
       'SELECT sessions',
       'SELECT users',
     ]);
+    expect(modelBuilt).toEqual([]);
   });
 
   it('a counted download: five statements, no second file or user lookup for the activity row', async () => {
     const owner = await ownerWithFiles(1);
     const [file] = (await t.deps.files.list(owner.user, listQuery)).items;
-    const { res, kinds } = await statementsOf(() =>
+    const { res, kinds, modelBuilt } = await statementsOf(() =>
       owner.agent.get(`/files/${file.id}/download`).buffer(true).parse(binaryParser).expect(200),
     );
     expect((res.body as Buffer).toString()).toBe('file 0');
@@ -94,6 +103,7 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
       'SELECT users',
       'UPDATE files',
     ]);
+    expect(modelBuilt).toEqual([]);
     // What the statements wrote is what the model-built ones wrote: the count and the activity row.
     const after = await t.deps.files.findVisible(file.id, owner.user);
     expect(after.downloadCount).toBe(1);

@@ -16,6 +16,7 @@ import {
 } from './http/session-store';
 import { createFeatures, type Features } from './features';
 import { createFileRepository, type FileRepository } from './features/files/repository';
+import { createUploadRepository, type UploadRepository } from './features/uploads/repository';
 import { createViews } from './http/views';
 
 /** A dependency /readyz checks. */
@@ -37,6 +38,8 @@ export interface Infrastructure {
   storage: LocalDiskStorage;
   /** The one file repository: files, shares, activity and uploads all read file rows through it. */
   fileRows: FileRepository;
+  /** The one upload repository: tus uploads, the quota of form uploads and the storage sweep read it. */
+  uploadRows: UploadRepository;
   hashParams?: PasswordHashParams;
 }
 
@@ -88,6 +91,7 @@ export async function createDeps(
     redis,
     storage,
     fileRows: createFileRepository(models.File, models.User),
+    uploadRows: createUploadRepository(models.Upload),
     hashParams: options.hashParams,
   };
   const features = await createFeatures(infra, { wechatTimeoutMs: options.wechatTimeoutMs });

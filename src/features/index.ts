@@ -50,7 +50,7 @@ export async function createFeatures(
   const { activity, comments } = talk;
   const shares = createSharesFeature(infra, { files: files.service });
   const uploads = createUploadsFeature({
-    model: infra.models.Upload,
+    uploads: infra.uploadRows,
     sequelize,
     fileRows: infra.fileRows,
     storage: infra.storage,

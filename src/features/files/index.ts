@@ -3,7 +3,6 @@ import type { Infrastructure } from '../../deps';
 import type { ActivityService } from '../activity/service';
 import type { CommentService } from '../comments/service';
 import type { ShareService } from '../shares/service';
-import { createUploadRepository } from '../uploads/repository';
 import { createFormFileReceiver } from '../uploads/form-receiver';
 import { createUploadHandler } from '../uploads/form-uploads';
 import type { SpaceGuard } from '../uploads/space';
@@ -41,7 +40,7 @@ export interface FilesFeature {
 export function createFilesFeature(infra: Infrastructure): FilesFeature {
   const { config, logger, storage } = infra;
   const cleanup = createContentCleanup(storage, logger);
-  const uploads = createUploadRepository(infra.models.Upload);
+  const uploads = infra.uploadRows;
   const service = createFileService({
     sequelize: infra.sequelize,
     files: infra.fileRows,

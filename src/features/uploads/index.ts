@@ -5,9 +5,8 @@ import type { Sequelize } from 'sequelize';
 import { newId } from '../../lib/ids';
 import type { Logger } from '../../logger';
 import { registerUploadDirGauges, type Metrics } from '../../metrics';
-import type { UploadModel } from '../../models/sql/upload';
 import type { FileRepository } from '../files/repository';
-import { createUploadRepository, type UploadRecord } from './repository';
+import type { UploadRecord, UploadRepository } from './repository';
 import type { User } from '../accounts/users-repository';
 import type { Storage } from '../../storage/types';
 import type { ActivityRecorder } from '../activity/events';
@@ -31,7 +30,8 @@ const KNOWN_OWNERS = 10_000;
 
 /** What the resumable-upload feature needs from the rest of the app. */
 export interface UploadsFeatureDeps {
-  model: UploadModel;
+  /** The upload rows (the composition root's one repository). */
+  uploads: UploadRepository;
   sequelize: Sequelize;
   /** The file rows, for the owner lock and usage of the quota reservation. */
   fileRows: Pick<FileRepository, 'lockOwner' | 'usage'>;
@@ -91,7 +91,7 @@ async function discardRefusedCreation(
 
 /** Builds the feature: store, locker (Redis when configured), completion and sweep. */
 export function createUploadsFeature(deps: UploadsFeatureDeps): UploadsFeature {
-  const uploads = createUploadRepository(deps.model);
+  const { uploads } = deps;
   const partials = deps.storage.uploads;
   const locker: Locker = deps.redis
     ? new RedisLocker(deps.redis, { acquireTimeoutMs: LOCK_WAIT_MS })

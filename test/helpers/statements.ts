@@ -1,4 +1,6 @@
 import type { Sequelize } from 'sequelize';
+import { buildTestApp, type TestApp } from './app';
+import type { DatabaseKind } from './databases';
 
 /** Records the SQL text of every statement the real database runs while `during` is called. */
 export function statementRecorder(sequelize: Sequelize) {
@@ -20,4 +22,21 @@ export function statementRecorder(sequelize: Sequelize) {
       }
     },
   };
+}
+
+/** A statement recorder as `statementRecorder` returns it. */
+export type StatementRecorder = ReturnType<typeof statementRecorder>;
+
+/**
+ * A test app on `db` for the enclosing describe (built before its tests, closed after them) with a recorder of
+ * its database's statements; read `t` and `recorder` inside the tests.
+ */
+export function recordedTestApp(db: DatabaseKind): { t: TestApp; recorder: StatementRecorder } {
+  const built = {} as { t: TestApp; recorder: StatementRecorder };
+  beforeAll(async () => {
+    built.t = await buildTestApp({ db });
+    built.recorder = statementRecorder(built.t.deps.sequelize);
+  });
+  afterAll(() => built.t.close());
+  return built;
 }

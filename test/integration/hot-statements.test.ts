@@ -1,9 +1,8 @@
 import request from 'supertest';
 import { bearer, signedInAgent } from '../helpers/agents';
-import { buildTestApp, type TestApp } from '../helpers/app';
 import { binaryParser } from '../helpers/binary';
 import { DATABASES } from '../helpers/databases';
-import { statementRecorder } from '../helpers/statements';
+import { recordedTestApp } from '../helpers/statements';
 import { storeFile } from '../helpers/stored-files';
 import { ValidationError } from '../../src/errors';
 import type { ActivityType } from '../../src/features/activity/events';
@@ -33,21 +32,14 @@ const isModelBuilt = (sql: string) => /\bFROM `\w+` AS `|\$\d/.test(sql);
 const notSession = (kind: string) => kind !== 'SELECT sessions';
 
 describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
-  let t: TestApp;
-  let recorder: ReturnType<typeof statementRecorder>;
-
-  beforeAll(async () => {
-    t = await buildTestApp({ db });
-    recorder = statementRecorder(t.deps.sequelize);
-  });
-  afterAll(() => t.close());
+  const app = recordedTestApp(db);
 
   /** The kinds of the statements that answering `send()` ran, activity writes after it included, sorted. */
   async function statementsOf(send: () => Promise<request.Response>) {
-    await t.deps.activity.flush();
-    const { result: res, ran } = await recorder.during(async () => {
+    await app.t.deps.activity.flush();
+    const { result: res, ran } = await app.recorder.during(async () => {
       const answer = await send();
-      await t.deps.activity.flush();
+      await app.t.deps.activity.flush();
       return answer;
     });
     // The session store (src/http/session-store.ts) is another item's: only its count is pinned here.
@@ -56,9 +48,9 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
   }
 
   async function ownerWithFiles(count: number) {
-    const owner = await signedInAgent(t);
+    const owner = await signedInAgent(app.t);
     for (let n = 0; n < count; n += 1)
-      await storeFile(t, owner.user, Buffer.from(`file ${n}`), { name: `f${n}.txt` });
+      await storeFile(app.t, owner.user, Buffer.from(`file ${n}`), { name: `f${n}.txt` });
     await owner.agent.get('/files').expect(200); // takes any flash, so the measured page writes no session
     return owner;
   }
@@ -66,7 +58,10 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
   it('GET /api/files: the user, the page and its totals, each one plain statement', async () => {
     const owner = await ownerWithFiles(3);
     const { res, kinds, modelBuilt } = await statementsOf(() =>
-      request(t.server).get('/api/files').set('Authorization', bearer(t, owner.user)).expect(200),
+      request(app.t.server)
+        .get('/api/files')
+        .set('Authorization', bearer(app.t, owner.user))
+        .expect(200),
     );
     expect((res.body as { items: unknown[] }).items).toHaveLength(3);
     expect(kinds).toEqual(['SELECT files', 'SELECT files', 'SELECT users']);
@@ -91,7 +86,7 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
 
   it('a counted download: five statements, no second file or user lookup for the activity row', async () => {
     const owner = await ownerWithFiles(1);
-    const [file] = (await t.deps.files.list(owner.user, listQuery)).items;
+    const [file] = (await app.t.deps.files.list(owner.user, listQuery)).items;
     const { res, kinds, modelBuilt } = await statementsOf(() =>
       owner.agent.get(`/files/${file.id}/download`).buffer(true).parse(binaryParser).expect(200),
     );
@@ -105,10 +100,10 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
     ]);
     expect(modelBuilt).toEqual([]);
     // What the statements wrote is what the model-built ones wrote: the count and the activity row.
-    const after = await t.deps.files.findVisible(file.id, owner.user);
+    const after = await app.t.deps.files.findVisible(file.id, owner.user);
     expect(after.downloadCount).toBe(1);
     expect(after.updatedAt.getTime()).toBeGreaterThanOrEqual(file.updatedAt.getTime());
-    const [event] = await t.deps.activity.listForFile(after, owner.user);
+    const [event] = await app.t.deps.activity.listForFile(after, owner.user);
     expect(event).toMatchObject({
       type: 'download',
       userId: owner.user.id,
@@ -120,7 +115,7 @@ describe.each(DATABASES)('statements of the hot requests (%s)', (db) => {
   });
 
   it("the raw activity INSERT keeps the model's checks and its millisecond timestamps", async () => {
-    const store = createSqlActivityRepository(t.deps.models.Activity);
+    const store = createSqlActivityRepository(app.t.deps.models.Activity);
     const event = {
       type: 'download',
       userId: null,

@@ -10,7 +10,10 @@ export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** The form of every id and token we issue (and so of every storage key and upload id): base64url, 16-64 chars. */
+const ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
 /** True when `text` looks like an id or token we issued (cheap filter before a database lookup). */
 export function isWellFormedId(text: string): boolean {
-  return /^[A-Za-z0-9_-]{16,64}$/.test(text);
+  return ID_PATTERN.test(text);
 }

@@ -18,8 +18,8 @@ import {
   type StoredObject,
   type StoredStat,
 } from './types';
+import { isWellFormedId } from '../lib/ids';
 
-const KEY_RULE = /^[A-Za-z0-9_-]{16,64}$/;
 /** Large reads keep syscalls few: 1 MiB chunks move a big file several times faster than the 64 KiB default. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 const TEMP_DIR = '.tmp';
@@ -46,7 +46,7 @@ export class LocalDiskStorage implements Storage {
 
   /** The one place a key becomes a path; a key that is not one of ours is refused before touching disk. */
   pathFor(key: string): string {
-    if (!KEY_RULE.test(key))
+    if (!isWellFormedId(key))
       throw new StorageNotFound(`not a storage key: ${JSON.stringify(key).slice(0, 80)}`);
     return path.join(this.root, key.slice(0, 2), key);
   }

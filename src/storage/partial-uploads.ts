@@ -4,8 +4,8 @@ import path from 'node:path';
 import { digestOf } from './digest';
 import { PositionedSink } from './positioned-sink';
 import type { AppendOptions, HeldUpload, ResumableUploads, UploadWriter } from './types';
+import { isWellFormedId } from '../lib/ids';
 
-const ID_RULE = /^[A-Za-z0-9_-]{16,64}$/;
 const PARTIAL_DIR = '.uploads';
 const SUFFIX = '.part';
 /** Background fdatasync interval while an upload is written (see PositionedSink). */
@@ -40,7 +40,8 @@ export class PartialUploads implements ResumableUploads {
 
   /** The one place an upload id becomes a path; anything that is not one of our ids is refused. */
   pathFor(id: string): string {
-    if (!ID_RULE.test(id)) throw new Error(`not an upload id: ${JSON.stringify(id).slice(0, 80)}`);
+    if (!isWellFormedId(id))
+      throw new Error(`not an upload id: ${JSON.stringify(id).slice(0, 80)}`);
     return path.join(this.dir, `${id}${SUFFIX}`);
   }
 
@@ -142,7 +143,7 @@ export class PartialUploads implements ResumableUploads {
     const entries: HeldUpload[] = [];
     for (const name of names) {
       const id = name.endsWith(SUFFIX) ? name.slice(0, -SUFFIX.length) : '';
-      if (!ID_RULE.test(id)) continue;
+      if (!isWellFormedId(id)) continue;
       const stats = await fsp.stat(path.join(this.dir, name)).catch(() => null);
       if (stats) entries.push({ id, mtime: stats.mtime, size: stats.size });
     }

@@ -1,8 +1,8 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { isWellFormedId } from '../lib/ids';
 
 const SHARD = /^[A-Za-z0-9_-]{2}$/;
-const KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** Keys of the contents under the storage `root` last written before `before` (for the orphaned-content sweep). */
 export async function* storedKeys(root: string, before: Date): AsyncGenerator<string> {
@@ -12,7 +12,7 @@ export async function* storedKeys(root: string, before: Date): AsyncGenerator<st
     const dir = path.join(root, shard.name);
     const names = await fsp.readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
-      if (!KEY.test(name) || !name.startsWith(shard.name)) continue;
+      if (!isWellFormedId(name) || !name.startsWith(shard.name)) continue;
       const stats = await fsp.stat(path.join(dir, name)).catch(() => null);
       if (stats?.isFile() && stats.mtime < before) yield name;
     }

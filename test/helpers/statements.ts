@@ -3,7 +3,7 @@ import { buildTestApp, type TestApp } from './app';
 import type { DatabaseKind } from './databases';
 
 /** Records the SQL text of every statement the real database runs while `during` is called. */
-export function statementRecorder(sequelize: Sequelize) {
+function statementRecorder(sequelize: Sequelize) {
   let statements: string[] | null = null;
   // Each dialect's Query keeps its SQL text; the hook sees every statement, raw or model-built.
   sequelize.addHook('afterQuery', (_options, query) => {

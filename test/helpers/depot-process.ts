@@ -49,6 +49,21 @@ export async function waitUntil(
   throw new Error(`${what} did not start within ${ms} ms`);
 }
 
+/** Polls `probe` every 25 ms until it gives a value (a log line, a file), failing after `ms` with `what`. */
+export async function waitFor<T>(
+  probe: () => T | undefined,
+  what: string,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const found = probe();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** Collects a child's output as text. */
 function capture(stream: NodeJS.ReadableStream | null): () => string {
   let text = '';

@@ -8,19 +8,11 @@ import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
 import { listenOn, type ListeningServer } from '../helpers/listening';
 import { createUpload, partialPath, patchHeaders, TUS } from '../helpers/tus';
+import { waitFor } from '../helpers/depot-process';
 
 jest.setTimeout(60_000);
 
 type Line = Record<string, unknown>;
-
-async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
-  for (let attempt = 0; attempt < 400; attempt += 1) {
-    const found = probe();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The access-log line of the first request to `route` with `method` logged after index `from`. */
 function accessLine(t: TestApp, from: number, method: string, route: string): Promise<Line> {

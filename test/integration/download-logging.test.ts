@@ -9,21 +9,13 @@ import { buildTestApp, type TestApp } from '../helpers/app';
 import { DATABASES } from '../helpers/databases';
 import { listenOn, type ListeningServer } from '../helpers/listening';
 import { sha256, storeFile } from '../helpers/stored-files';
+import { waitFor } from '../helpers/depot-process';
 
 jest.setTimeout(60_000);
 
 type Line = Record<string, unknown>;
 const ROUTE = '/api/files/:id/download';
 const MIB = 1024 * 1024;
-
-async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
-  for (let attempt = 0; attempt < 400; attempt += 1) {
-    const found = probe();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The access line of the first download logged after index `from`. */
 const accessLine = (t: TestApp, from: number): Promise<Line> =>
